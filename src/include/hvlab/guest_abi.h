@@ -1,0 +1,69 @@
+/**
+ * @file guest_abi.h
+ * @brief What a guest sees: the contract between the hypervisor and the guest images.
+ *
+ * Shared by src/ and images/. docs/guest-abi.md and docs/hypercalls.md explain it.
+ *
+ * Entry state of a raw 64-bit (ELF64) guest image, vCPU 0:
+ *  - 64-bit mode, CS = 0x08 (flat code), DS/ES/SS/FS/GS = 0x10, GDT at HVLAB_BOOT_GDT.
+ *  - CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE, EFER = LME|LMA|NXE.
+ *  - CR3 = HVLAB_BOOT_PML4: guest-physical [0, 4 GiB) identity-mapped with 2 MiB pages,
+ *    read/write/execute, supervisor.
+ *  - RIP = ELF entry, RDI = HVLAB_BOOT_INFO (struct hvlab_boot_info), RSP = 0 (the guest
+ *    sets its own stack first), RFLAGS = 0x2 (interrupts off), no IDT (IDTR limit 0).
+ *  - PT_LOAD segments are copied to their p_paddr; the rest of guest RAM is zero.
+ */
+#ifndef HVLAB_GUEST_ABI_H
+#define HVLAB_GUEST_ABI_H
+
+#include <hvlab/types.h>
+
+/* Guest-physical layout the hypervisor prepares (below the 1 MiB where images load). */
+#define HVLAB_BOOT_GDT 0x1000ULL
+#define HVLAB_BOOT_PML4 0x2000ULL
+#define HVLAB_BOOT_PDPT 0x3000ULL
+#define HVLAB_BOOT_PD 0x4000ULL  /**< four page directories, 0x4000-0x7fff */
+#define HVLAB_BOOT_INFO 0x8000ULL
+#define HVLAB_GUEST_LOAD_MIN 0x100000ULL /**< lowest p_paddr a raw image may use */
+
+#define HVLAB_BOOT_MAGIC 0x6876626f6f74ULL /* "hvboot" */
+
+/** Boot information at HVLAB_BOOT_INFO. */
+struct hvlab_boot_info {
+	u64 magic;        /**< HVLAB_BOOT_MAGIC */
+	u64 mem_size;     /**< bytes of guest RAM at guest-physical 0 */
+	u32 vcpu_id;
+	u32 nvcpus;
+	u32 partition_id;
+	u32 reserved;
+	char name[32];    /**< partition name */
+	char cmdline[128];
+};
+
+/* Guest-visible I/O ports. */
+#define HVLAB_PORT_COM1 0x3f8   /**< 16550 UART, emulated, output on the hypervisor console */
+#define HVLAB_PORT_EXIT 0xf4    /**< 32-bit write of a status ends the partition (as QEMU isa-debug-exit) */
+
+/* Guest-visible MMIO: the test device (src/devices/testdev.c). */
+#define HVLAB_TESTDEV_BASE 0xfeb00000ULL
+#define HVLAB_TESTDEV_SIZE 0x1000ULL
+#define HVLAB_TESTDEV_ID 0x00        /**< read: HVLAB_TESTDEV_MAGIC */
+#define HVLAB_TESTDEV_SCRATCH 0x08   /**< read/write: last value written */
+#define HVLAB_TESTDEV_COUNT 0x10     /**< read: number of accesses so far */
+#define HVLAB_TESTDEV_MAGIC 0x7665647473657468ULL /* "htestdev" */
+
+/* CPUID leaves the hypervisor adds (Intel reserves 0x40000000-0x4fffffff for VMMs). */
+#define HVLAB_CPUID_SIGNATURE 0x40000000u /**< EAX = max leaf, EBX/ECX/EDX = "hvlabhvlabhv" */
+#define HVLAB_CPUID_INFO 0x40000001u      /**< EAX = ABI version, EBX = partition id, ECX = vCPU id */
+#define HVLAB_ABI_VERSION 1
+
+/* Hypercalls: VMCALL with RAX = number, RDI/RSI/RDX = arguments; result in RAX
+ * (negative = error). docs/hypercalls.md. */
+#define HC_VERSION 0      /**< returns HVLAB_ABI_VERSION */
+#define HC_PARTITION_ID 1 /**< returns the caller's partition id */
+#define HC_NOP 2          /**< returns 0: the cheapest round trip, for benchmarks */
+
+#define HC_ERR_NOSYS (-38LL) /**< unknown hypercall number */
+#define HC_ERR_INVAL (-22LL) /**< bad argument */
+
+#endif
