@@ -26,7 +26,8 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 /** printf-style formatting into @p buf (always NUL-terminated when @p size > 0);
- *  supports %d %i %u %x %X %p %s %c %% with l/ll/z, width, '0' and '-' flags. */
+ *  supports %d %i %u %x %X %p %s %c %% with l/ll/z, width, '0' and '-' flags,
+ *  and a precision for %s. */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 /** As vsnprintf(). */
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -22,14 +22,14 @@ typedef int32_t s32;
 typedef int64_t s64;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define BIT(n) (1ULL << (n))
+#define BIT(n) ((u64)1 << (n))
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((u64)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((u64)(a) - 1))
 #define KiB(x) ((u64)(x) << 10)
 #define MiB(x) ((u64)(x) << 20)
 #define GiB(x) ((u64)(x) << 30)
 
-#define PAGE_SIZE 4096ULL
+#define PAGE_SIZE ((u64)4096)
 #define PAGE_SHIFT 12
 
 #endif

@@ -13,13 +13,7 @@
 #define ARCH_INSN_DECODE_H
 
 #include <hvlab/types.h>
-
-/** GPR numbers in hardware encoding order (SDM Vol. 2A §2.1.5, Table 2-2). */
-enum gpr {
-	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
-	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
-	GPR_COUNT
-};
+#include <arch/regs.h>
 
 /** A decoded memory-access instruction. */
 struct mmio_insn {

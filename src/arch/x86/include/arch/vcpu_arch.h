@@ -1,0 +1,38 @@
+/**
+ * @file vcpu_arch.h
+ * @brief The x86/VMX part of a vCPU and of a partition.
+ */
+#ifndef ARCH_VCPU_ARCH_H
+#define ARCH_VCPU_ARCH_H
+
+#include <hvlab/types.h>
+#include <arch/ept.h>
+#include <arch/regs.h>
+
+/**
+ * Guest registers VMX does not keep in the VMCS, saved by vmentry.S on every exit.
+ * Indexed by enum gpr (hardware encoding order); gpr[GPR_RSP] is unused (RSP lives in the
+ * VMCS guest-state area, SDM Vol. 3C §25.4.1).
+ */
+struct guest_regs {
+	u64 gpr[16];
+};
+
+/** VMX state of one vCPU. */
+struct arch_vcpu {
+	struct guest_regs regs;   /**< must stay first: vmentry.S addresses it directly */
+	u64 vmcs_pa;              /**< its VMCS region (SDM Vol. 3C §25.2) */
+	bool launched;            /**< VMLAUNCH done: later entries use VMRESUME (§25.11.3) */
+	u64 xcr0;                 /**< the guest's XCR0, loaded while it runs */
+	u64 cr8;                  /**< task priority, if CR8 accesses exit */
+	u64 entry_rip;            /**< where the guest starts (set by the image loader) */
+};
+
+/** VMX state of one partition. */
+struct arch_partition {
+	struct ept ept;           /**< guest-physical → host-physical */
+	u64 io_bitmap_pa;         /**< two 4 KiB pages: ports 0-0x7fff, 0x8000-0xffff (§25.6.4) */
+	u64 msr_bitmap_pa;        /**< one 4 KiB page (§25.6.9) */
+};
+
+#endif

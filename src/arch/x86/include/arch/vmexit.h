@@ -1,0 +1,78 @@
+/**
+ * @file vmexit.h
+ * @brief VM exits: the reasons, the information an exit handler gets, and the handler table.
+ *
+ * Each handler lives with the mechanism it emulates and registers itself with
+ * EXIT_HANDLER(); the dispatcher (src/arch/x86/vmx/exit.c) never learns their names.
+ */
+#ifndef ARCH_VMEXIT_H
+#define ARCH_VMEXIT_H
+
+#include <hvlab/types.h>
+
+struct vcpu;
+
+/* Basic exit reasons (SDM Vol. 3D Appendix C, Table C-1). */
+enum exit_reason {
+	EXIT_REASON_EXCEPTION_NMI = 0, EXIT_REASON_EXTERNAL_INTERRUPT = 1,
+	EXIT_REASON_TRIPLE_FAULT = 2, EXIT_REASON_INIT = 3, EXIT_REASON_SIPI = 4,
+	EXIT_REASON_INTERRUPT_WINDOW = 7, EXIT_REASON_NMI_WINDOW = 8, EXIT_REASON_TASK_SWITCH = 9,
+	EXIT_REASON_CPUID = 10, EXIT_REASON_GETSEC = 11, EXIT_REASON_HLT = 12,
+	EXIT_REASON_INVD = 13, EXIT_REASON_INVLPG = 14, EXIT_REASON_RDPMC = 15,
+	EXIT_REASON_RDTSC = 16, EXIT_REASON_RSM = 17, EXIT_REASON_VMCALL = 18,
+	EXIT_REASON_VMCLEAR = 19, EXIT_REASON_VMLAUNCH = 20, EXIT_REASON_VMPTRLD = 21,
+	EXIT_REASON_VMPTRST = 22, EXIT_REASON_VMREAD = 23, EXIT_REASON_VMRESUME = 24,
+	EXIT_REASON_VMWRITE = 25, EXIT_REASON_VMXOFF = 26, EXIT_REASON_VMXON = 27,
+	EXIT_REASON_CR_ACCESS = 28, EXIT_REASON_DR_ACCESS = 29, EXIT_REASON_IO = 30,
+	EXIT_REASON_RDMSR = 31, EXIT_REASON_WRMSR = 32, EXIT_REASON_INVALID_GUEST_STATE = 33,
+	EXIT_REASON_MSR_LOADING = 34, EXIT_REASON_MWAIT = 36, EXIT_REASON_MTF = 37,
+	EXIT_REASON_MONITOR = 39, EXIT_REASON_PAUSE = 40, EXIT_REASON_MACHINE_CHECK = 41,
+	EXIT_REASON_TPR_BELOW_THRESHOLD = 43, EXIT_REASON_APIC_ACCESS = 44,
+	EXIT_REASON_GDTR_IDTR = 46, EXIT_REASON_LDTR_TR = 47, EXIT_REASON_EPT_VIOLATION = 48,
+	EXIT_REASON_EPT_MISCONFIG = 49, EXIT_REASON_INVEPT = 50, EXIT_REASON_RDTSCP = 51,
+	EXIT_REASON_PREEMPTION_TIMER = 52, EXIT_REASON_INVVPID = 53, EXIT_REASON_WBINVD = 54,
+	EXIT_REASON_XSETBV = 55, EXIT_REASON_APIC_WRITE = 56, EXIT_REASON_RDRAND = 57,
+	EXIT_REASON_INVPCID = 58, EXIT_REASON_VMFUNC = 59, EXIT_REASON_ENCLS = 60,
+	EXIT_REASON_RDSEED = 61, EXIT_REASON_PML_FULL = 62, EXIT_REASON_XSAVES = 63,
+	EXIT_REASON_XRSTORS = 64,
+	EXIT_REASON_MAX = 80,
+};
+
+#define EXIT_REASON_ENTRY_FAILURE BIT(31) /**< set in the exit-reason field when VM entry failed */
+
+/** What one VM exit says, read once from the VMCS for its handler. */
+struct vmexit {
+	u32 reason;        /**< basic exit reason (bits 15:0) */
+	u32 raw_reason;    /**< the whole exit-reason field */
+	u64 qualification; /**< exit qualification (SDM Vol. 3C §28.2.1) */
+	u64 rip;           /**< guest RIP of the exiting instruction */
+	u32 insn_len;      /**< its length, for exits caused by instructions */
+};
+
+/** What the dispatcher does after a handler. */
+enum exit_action {
+	EXIT_RESUME,   /**< enter the guest again */
+	EXIT_STOP,     /**< the vCPU stops (its partition ended or paused) */
+};
+
+/** A handler for one exit reason. */
+struct exit_handler {
+	u32 reason;
+	enum exit_action (*handle)(struct vcpu *v, struct vmexit *e);
+};
+
+/** Register @p fn as the handler for exit reason @p reason. */
+#define EXIT_HANDLER(reason_, fn_)                                                              \
+	static const struct exit_handler exit_handler_##reason_                                     \
+		__attribute__((used, section(".table.exit_handlers"), aligned(8))) = { reason_, fn_ }
+
+/** The name of basic exit reason @p reason ("EPT violation"), or "unknown". */
+const char *exit_reason_name(u32 reason);
+
+/** Move the guest past the instruction that exited. */
+void vcpu_skip_instruction(struct vcpu *v, const struct vmexit *e);
+
+/** Inject hardware exception @p vector (with @p error_code if @p has_error) at the next entry. */
+void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error_code);
+
+#endif

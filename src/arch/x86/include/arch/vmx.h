@@ -1,0 +1,56 @@
+/**
+ * @file vmx.h
+ * @brief VMX root operation: the checks before it, VMXON on each CPU, running a vCPU.
+ */
+#ifndef ARCH_VMX_H
+#define ARCH_VMX_H
+
+#include <hvlab/types.h>
+#include <arch/vmx_caps.h>
+#include <arch/percpu.h>
+
+struct vcpu;
+struct partition;
+
+/** The controls every VMCS starts from, computed once from the capability MSRs. */
+struct vmx_controls {
+	u32 pin, proc, proc2, exit, entry;
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+};
+
+/** The capabilities of this machine's VMX and the controls derived from them. */
+extern struct vmx_caps vmx_caps;
+extern struct vmx_controls vmx_ctls;
+
+/**
+ * On the bootstrap processor: read the VMX capabilities and derive every control the
+ * hypervisor needs. When VMX is absent, disabled by firmware, or a required control is
+ * missing, print each problem in words ("hvlab: cannot start: ...") and return -1.
+ */
+int vmx_global_init(void);
+
+/**
+ * On the calling CPU: set CR4.VMXE and the CR0/CR4 fixed bits, and execute VMXON with a
+ * fresh VMXON region (SDM Vol. 3C §24.7, §25.11.5). Returns 0, or -1 after printing why.
+ */
+int vmx_cpu_enable(struct cpu *c);
+
+/** Set up the VMCS of @p v for its partition's entry state. Returns 0 or -1. */
+int vmx_vcpu_init(struct vcpu *v);
+
+/** Build what a partition's VMCSs point to (I/O and MSR bitmaps). Returns 0 or -1. */
+int vmx_partition_init(struct partition *p);
+
+/**
+ * Run @p v on this CPU until its partition ends: enter the guest, dispatch each VM exit
+ * to its handler (src/arch/x86/vmx/exit.c), repeat.
+ */
+void vmx_run_vcpu(struct vcpu *v);
+
+/** Low-level entry (vmentry.S): returns 0 after a VM exit, 1/2 when VM entry failed. */
+int vmx_enter(void *regs, int launched);
+
+/** Where the CPU continues after a VM exit (vmentry.S); the VMCS HOST_RIP. */
+void vmx_exit_entry(void);
+
+#endif

@@ -1,0 +1,86 @@
+/**
+ * @file lapic.c
+ * @brief The local APIC, as far as the hypervisor itself uses it: identifying CPUs and
+ * starting the application processors.
+ */
+#include <arch/lapic.h>
+#include <arch/cpu.h>
+#include <hvlab/memory.h>
+
+#define APIC_BASE_MASK 0xfffff000ULL
+#define APIC_BASE_ENABLE BIT(11)
+#define SVR_APIC_ENABLE BIT(8)
+
+/* ICR fields (SDM Vol. 3A §11.6.1, Figure 11-12). */
+#define ICR_INIT (5 << 8)
+#define ICR_STARTUP (6 << 8)
+#define ICR_LEVEL_ASSERT BIT(14)
+#define ICR_DELIVERY_PENDING BIT(12)
+
+static volatile u32 *lapic_regs;
+
+static u32 lapic_read(u32 reg)
+{
+	return lapic_regs[reg / 4];
+}
+
+static void lapic_write(u32 reg, u32 v)
+{
+	lapic_regs[reg / 4] = v;
+}
+
+void lapic_init(void)
+{
+	u64 base = rdmsr(MSR_IA32_APIC_BASE);
+
+	if (!(base & APIC_BASE_ENABLE))
+		wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_ENABLE);
+	lapic_regs = phys_to_virt(base & APIC_BASE_MASK);
+	lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | SVR_APIC_ENABLE | 0xff); /* spurious vector 0xff */
+}
+
+u32 lapic_id(void)
+{
+	return lapic_read(LAPIC_ID) >> 24;
+}
+
+static void send_ipi(u32 apic_id, u32 icr_low)
+{
+	lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
+	lapic_write(LAPIC_ICR_LOW, icr_low);
+	for (int i = 0; i < 100000 && (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING); i++)
+		cpu_relax();
+}
+
+void lapic_start_ap(u32 apic_id, u8 vector)
+{
+	/* The universal start-up algorithm: INIT, 10 ms, SIPI, 200 us, SIPI (SDM §9.4.4.1). */
+	send_ipi(apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
+	udelay(10000);
+	send_ipi(apic_id, ICR_STARTUP | vector);
+	udelay(200);
+	send_ipi(apic_id, ICR_STARTUP | vector);
+}
+
+/* The 8254 runs at 1.193182 MHz; channel 2's gate and output are in port 0x61. */
+#define PIT_HZ 1193182ULL
+#define PIT_CH2 0x42
+#define PIT_CMD 0x43
+#define PIT_GATE_PORT 0x61
+
+void udelay(u64 us)
+{
+	while (us) {
+		u64 chunk = us > 50000 ? 50000 : us; /* 16-bit counter: at most ~54 ms per round */
+		u64 count = chunk * PIT_HZ / 1000000 + 1;
+
+		outb(PIT_GATE_PORT, (inb(PIT_GATE_PORT) & ~0x02) | 0x01); /* gate on, speaker off */
+		outb(PIT_CMD, 0xb0);                                        /* ch2, lo/hi, mode 0 */
+		outb(PIT_CH2, count & 0xff);
+		outb(PIT_CH2, count >> 8);
+		/* Mode 0 restarts when the count is written; OUT (bit 5) rises at terminal count. */
+		for (u64 spins = 0; !(inb(PIT_GATE_PORT) & 0x20) && spins < 100000000; spins++)
+			cpu_relax();
+		us -= chunk;
+	}
+}

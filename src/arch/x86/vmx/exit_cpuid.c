@@ -1,0 +1,64 @@
+/**
+ * @file exit_cpuid.c
+ * @brief CPUID: what the guest is told about its processor (exit reason 10).
+ *
+ * CPUID always exits in VMX non-root operation (SDM Vol. 3C §26.1.2). The guest sees the
+ * real processor, minus what it cannot use (VMX itself, MONITOR/MWAIT, x2APIC until a
+ * virtual one exists), plus the "hypervisor present" bit and hvlab's own leaves
+ * (guest_abi.h).
+ */
+#include <arch/vmexit.h>
+#include <arch/vmcs.h>
+#include <arch/cpu.h>
+#include <hvlab/partition.h>
+#include <hvlab/guest_abi.h>
+
+#define CPUID1_ECX_MONITOR BIT(3)
+#define CPUID1_ECX_VMX BIT(5)
+#define CPUID1_ECX_X2APIC BIT(21)
+#define CPUID1_ECX_OSXSAVE BIT(27)
+#define CPUID1_ECX_HYPERVISOR BIT(31)
+
+static struct cpuid_regs hvlab_leaf(struct vcpu *v, u32 leaf)
+{
+	struct cpuid_regs r = { 0, 0, 0, 0 };
+
+	if (leaf == HVLAB_CPUID_SIGNATURE) {
+		r.eax = HVLAB_CPUID_INFO;
+		r.ebx = 0x616c7668; /* "hvla" (little-endian bytes) */
+		r.ecx = 0x6c766862; /* "bhvl" */
+		r.edx = 0x76686261; /* "abhv": together "hvlabhvlabhv" */
+	} else if (leaf == HVLAB_CPUID_INFO) {
+		r.eax = HVLAB_ABI_VERSION;
+		r.ebx = v->part->id;
+		r.ecx = v->id;
+	}
+	return r;
+}
+
+static enum exit_action handle_cpuid(struct vcpu *v, struct vmexit *e)
+{
+	u64 *gpr = v->arch.regs.gpr;
+	u32 leaf = (u32)gpr[GPR_RAX], subleaf = (u32)gpr[GPR_RCX];
+	struct cpuid_regs r;
+
+	if (leaf >= 0x40000000 && leaf <= 0x4fffffff) {
+		r = hvlab_leaf(v, leaf);
+	} else {
+		r = cpuid(leaf, subleaf);
+		if (leaf == 1) {
+			r.ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_MONITOR | CPUID1_ECX_X2APIC | CPUID1_ECX_OSXSAVE);
+			r.ecx |= CPUID1_ECX_HYPERVISOR;
+			if (vmread(GUEST_CR4) & CR4_OSXSAVE) /* OSXSAVE mirrors the guest's CR4 */
+				r.ecx |= CPUID1_ECX_OSXSAVE;
+			r.ebx = (r.ebx & 0x00ffffff) | (v->id << 24); /* initial APIC ID = vCPU number */
+		}
+	}
+	gpr[GPR_RAX] = r.eax;
+	gpr[GPR_RBX] = r.ebx;
+	gpr[GPR_RCX] = r.ecx;
+	gpr[GPR_RDX] = r.edx;
+	vcpu_skip_instruction(v, e);
+	return EXIT_RESUME;
+}
+EXIT_HANDLER(EXIT_REASON_CPUID, handle_cpuid);

@@ -1,0 +1,94 @@
+/**
+ * @file exit_ept.c
+ * @brief EPT violations and misconfigurations (exit reasons 48 and 49).
+ *
+ * A guest-physical address outside the partition's EPT is either an emulated device
+ * (MMIO: decode the instruction, call the device, step past it) or a guest touching
+ * memory that is not its own: reported with the address, and that partition ends.
+ * Exit qualification: SDM Vol. 3C §28.2.1, Table 28-7.
+ */
+#include <arch/vmexit.h>
+#include <arch/vmcs.h>
+#include <arch/insn_decode.h>
+#include <arch/guest_mem.h>
+#include <hvlab/partition.h>
+
+#define EPTQ_READ BIT(0)
+#define EPTQ_WRITE BIT(1)
+#define EPTQ_FETCH BIT(2)
+
+static const char *access_kind(u64 q)
+{
+	return q & EPTQ_FETCH ? "instruction fetch" : q & EPTQ_WRITE ? "write" : "read";
+}
+
+/* Store a value read from a device into the destination register, as MOV/MOVZX would. */
+static void write_register(struct vcpu *v, const struct mmio_insn *insn, u64 value)
+{
+	u64 *reg = &v->arch.regs.gpr[insn->reg];
+
+	if (insn->high_byte) {
+		*reg = (*reg & ~0xff00ULL) | ((value & 0xff) << 8);
+		return;
+	}
+	switch (insn->dest_size) {
+	case 1: *reg = (*reg & ~0xffULL) | (value & 0xff); break;
+	case 2: *reg = (*reg & ~0xffffULL) | (value & 0xffff); break;
+	case 4: *reg = value & 0xffffffffULL; break; /* 32-bit destinations zero bits 63:32 */
+	default: *reg = value; break;
+	}
+}
+
+static u64 source_value(struct vcpu *v, const struct mmio_insn *insn)
+{
+	if (insn->reg < 0)
+		return insn->imm;
+	u64 value = v->arch.regs.gpr[insn->reg];
+	return insn->high_byte ? value >> 8 : value;
+}
+
+static enum exit_action emulate_mmio(struct vcpu *v, struct vmexit *e, struct mmio_region *r, u64 gpa)
+{
+	u8 bytes[15];
+	struct mmio_insn insn;
+	size_t got = guest_read_virt(v, e->rip, bytes, sizeof(bytes));
+	int err = insn_decode_mmio(bytes, got, &insn);
+
+	if (err) {
+		partition_fault(v->part, "cannot emulate the instruction at RIP 0x%lx accessing %s at "
+				"guest-physical 0x%lx (decoder error %d)", e->rip, r->name, gpa, err);
+		return EXIT_STOP;
+	}
+	u64 offset = gpa - r->base;
+	u64 mask = insn.size == 8 ? ~0ULL : (1ULL << (insn.size * 8)) - 1;
+	if (insn.write)
+		r->ops->write(v, r->state, offset, insn.size, source_value(v, &insn) & mask);
+	else
+		write_register(v, &insn, r->ops->read(v, r->state, offset, insn.size) & mask);
+	v->part->counters.mmio_emulated++;
+	e->insn_len = insn.len; /* not provided by the CPU for EPT violations */
+	vcpu_skip_instruction(v, e);
+	return EXIT_RESUME;
+}
+
+static enum exit_action handle_ept_violation(struct vcpu *v, struct vmexit *e)
+{
+	u64 gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+	struct mmio_region *r = mmio_find(v->part, gpa);
+
+	if (r && !(e->qualification & EPTQ_FETCH))
+		return emulate_mmio(v, e, r, gpa);
+	partition_fault(v->part, "EPT violation: %s of guest-physical 0x%lx at RIP 0x%lx: "
+			"not memory of this partition", access_kind(e->qualification), gpa, e->rip);
+	return EXIT_STOP;
+}
+EXIT_HANDLER(EXIT_REASON_EPT_VIOLATION, handle_ept_violation);
+
+static enum exit_action handle_ept_misconfig(struct vcpu *v, struct vmexit *e)
+{
+	/* A malformed EPT entry is the hypervisor's bug, not the guest's: say so plainly. */
+	partition_fault(v->part, "EPT misconfiguration at guest-physical 0x%lx (a hypervisor bug)",
+			vmread(GUEST_PHYSICAL_ADDRESS));
+	return EXIT_STOP;
+}
+EXIT_HANDLER(EXIT_REASON_EPT_MISCONFIG, handle_ept_misconfig);

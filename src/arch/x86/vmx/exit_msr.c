@@ -1,0 +1,138 @@
+/**
+ * @file exit_msr.c
+ * @brief RDMSR and WRMSR of intercepted MSRs (exit reasons 31 and 32).
+ *
+ * MSRs VMX switches itself pass through (vmcs_setup.c). The rest exit and are emulated
+ * from this table; an MSR not in it raises #GP in the guest, as an MSR that does not
+ * exist does on real hardware (SDM Vol. 2B, RDMSR: "#GP(0) if ECX specifies a reserved
+ * or unimplemented MSR address").
+ */
+#include <arch/vmexit.h>
+#include <arch/vmcs.h>
+#include <arch/vmx.h>
+#include <arch/cpu.h>
+#include <arch/insn_decode.h>
+#include <hvlab/partition.h>
+
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_MTRRCAP 0xfe
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_IA32_MTRR_DEF_TYPE 0x2ff
+#define MSR_IA32_BIOS_SIGN_ID 0x8b
+#define MSR_IA32_PLATFORM_ID 0x17
+
+#define FEATURE_CONTROL_LOCKED BIT(0)
+#define APIC_BASE_BSP BIT(8)
+#define APIC_BASE_ENABLE BIT(11)
+#define APIC_DEFAULT_BASE 0xfee00000ULL
+
+/** How one emulated MSR is read and written; write returns false to raise #GP. */
+struct msr_emulation {
+	u32 index;
+	u64 (*read)(struct vcpu *v);
+	bool (*write)(struct vcpu *v, u64 value);
+};
+
+static u64 read_efer(struct vcpu *v) { return vmread(GUEST_IA32_EFER); }
+
+static bool write_efer(struct vcpu *v, u64 value)
+{
+	u64 old = vmread(GUEST_IA32_EFER);
+	u64 allowed = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+
+	if (value & ~allowed)
+		return false;
+	/* LMA is read-only (the CPU sets it); LME may not change while paging is on (SDM Vol. 3A §10.8.5). */
+	value = (value & ~EFER_LMA) | (old & EFER_LMA);
+	if ((vmread(GUEST_CR0) & CR0_PG) && ((value ^ old) & EFER_LME))
+		return false;
+	vmwrite(GUEST_IA32_EFER, value);
+	return true;
+}
+
+static u64 pat_shadow[MAX_PARTITIONS][MAX_VCPUS];
+
+static u64 read_pat(struct vcpu *v)
+{
+	if (vmx_ctls.entry & ENTRY_LOAD_PAT)
+		return vmread(GUEST_IA32_PAT);
+	return pat_shadow[v->part->id][v->id];
+}
+
+static bool write_pat(struct vcpu *v, u64 value)
+{
+	for (int i = 0; i < 8; i++) { /* each entry must be a valid memory type (SDM Vol. 3A §13.12.2) */
+		u8 type = (value >> (i * 8)) & 0xff;
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	if (vmx_ctls.entry & ENTRY_LOAD_PAT)
+		vmwrite(GUEST_IA32_PAT, value);
+	else
+		pat_shadow[v->part->id][v->id] = value;
+	return true;
+}
+
+static u64 read_tsc(struct vcpu *v) { return rdtsc(); }
+static u64 read_zero(struct vcpu *v) { return 0; }
+static bool write_ignore(struct vcpu *v, u64 value) { return true; }
+static u64 read_feature_control(struct vcpu *v) { return FEATURE_CONTROL_LOCKED; /* VMX off */ }
+static u64 read_apic_base(struct vcpu *v)
+{
+	return APIC_DEFAULT_BASE | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0);
+}
+static u64 read_misc_enable(struct vcpu *v) { return 1; /* fast strings */ }
+
+static const struct msr_emulation msr_table[] = {
+	{ MSR_IA32_EFER, read_efer, write_efer },
+	{ MSR_IA32_PAT, read_pat, write_pat },
+	{ MSR_IA32_TSC, read_tsc, NULL },
+	{ MSR_IA32_FEATURE_CONTROL, read_feature_control, NULL },
+	{ MSR_IA32_APIC_BASE, read_apic_base, NULL },
+	{ MSR_IA32_MTRRCAP, read_zero, NULL },          /* no MTRRs: memory is write-back */
+	{ MSR_IA32_MTRR_DEF_TYPE, read_zero, write_ignore },
+	{ MSR_IA32_MISC_ENABLE, read_misc_enable, write_ignore },
+	{ MSR_IA32_PLATFORM_ID, read_zero, NULL },
+	{ MSR_IA32_BIOS_SIGN_ID, read_zero, write_ignore },
+	{ MSR_IA32_DEBUGCTL, read_zero, write_ignore },
+};
+
+static const struct msr_emulation *find_msr(u32 index)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(msr_table); i++)
+		if (msr_table[i].index == index)
+			return &msr_table[i];
+	return NULL;
+}
+
+static enum exit_action handle_rdmsr(struct vcpu *v, struct vmexit *e)
+{
+	u64 *gpr = v->arch.regs.gpr;
+	const struct msr_emulation *m = find_msr((u32)gpr[GPR_RCX]);
+
+	if (!m || !m->read) {
+		vcpu_inject_exception(v, VEC_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	u64 value = m->read(v);
+	gpr[GPR_RAX] = (u32)value;
+	gpr[GPR_RDX] = value >> 32;
+	vcpu_skip_instruction(v, e);
+	return EXIT_RESUME;
+}
+EXIT_HANDLER(EXIT_REASON_RDMSR, handle_rdmsr);
+
+static enum exit_action handle_wrmsr(struct vcpu *v, struct vmexit *e)
+{
+	u64 *gpr = v->arch.regs.gpr;
+	const struct msr_emulation *m = find_msr((u32)gpr[GPR_RCX]);
+	u64 value = (gpr[GPR_RDX] << 32) | (u32)gpr[GPR_RAX];
+
+	if (!m || !m->write || !m->write(v, value)) {
+		vcpu_inject_exception(v, VEC_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	vcpu_skip_instruction(v, e);
+	return EXIT_RESUME;
+}
+EXIT_HANDLER(EXIT_REASON_WRMSR, handle_wrmsr);

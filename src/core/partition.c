@@ -1,0 +1,207 @@
+/**
+ * @file partition.c
+ * @brief Creating partitions from the configuration, their device registries, and how
+ * they end.
+ *
+ * A partition is created whole or not at all: every check against the machine comes
+ * before the first allocation, so a bad configuration starts nothing.
+ */
+#include <hvlab/partition.h>
+#include <hvlab/console.h>
+#include <hvlab/loader.h>
+#include <hvlab/memory.h>
+#include <hvlab/multiboot2.h>
+#include <hvlab/lib.h>
+#include <arch/partition_arch.h>
+#include <arch/percpu.h>
+
+struct partition partitions[MAX_PARTITIONS];
+u32 npartitions;
+
+extern const struct device_type __devices_start[], __devices_end[];
+extern struct mb2_info boot_info; /* src/core/main.c */
+
+/* Guest RAM is one host block aligned to 2 MiB, so EPT can use large pages. */
+#define GUEST_RAM_ALIGN MiB(2)
+
+/* Check one partition against the machine before anything is allocated. */
+static int check_against_machine(const struct partition_config *pc, u64 *mem_needed)
+{
+	for (u32 i = 0; i < pc->ncpus; i++) {
+		if (pc->cpus[i] >= ncpus) {
+			printk("hvlab: config: partition '%s' wants CPU %u, but the machine has %u CPU%s online\n",
+			       pc->name, pc->cpus[i], ncpus, ncpus == 1 ? "" : "s");
+			return -1;
+		}
+	}
+	if (pc->ncpus > 1) {
+		printk("hvlab: config: partition '%s' has %u vCPUs; more than one vCPU per partition "
+		       "is not supported yet\n", pc->name, pc->ncpus);
+		return -1;
+	}
+	if (!mb2_find_module(&boot_info, pc->image)) {
+		printk("hvlab: config: partition '%s': no boot module named '%s'\n", pc->name, pc->image);
+		return -1;
+	}
+	if (pc->paging != PAGING_EPT) {
+		printk("hvlab: config: partition '%s': paging=shadow is not implemented yet\n", pc->name);
+		return -1;
+	}
+	*mem_needed += ALIGN_UP(pc->memory, GUEST_RAM_ALIGN);
+	return 0;
+}
+
+static int create_one(struct partition *p, const struct partition_config *pc, u16 id)
+{
+	char err[128];
+
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->cfg = pc;
+	snprintf(p->name, sizeof(p->name), "%s", pc->name);
+	p->mem_size = pc->memory;
+	p->nvcpus = pc->ncpus;
+	p->mem_hpa = frames_alloc(ALIGN_UP(pc->memory, PAGE_SIZE) >> PAGE_SHIFT, GUEST_RAM_ALIGN,
+				  PFN_PARTITION, id);
+	if (!p->mem_hpa) {
+		printk("hvlab: config: partition '%s': cannot allocate %lu MiB of contiguous memory\n",
+		       p->name, pc->memory >> 20);
+		return -1;
+	}
+	if (arch_partition_init(p) < 0) {
+		printk("hvlab: partition '%s': out of memory for its translation tables\n", p->name);
+		return -1;
+	}
+	for (u32 i = 0; i < p->nvcpus; i++)
+		p->vcpu[i] = (struct vcpu){ .part = p, .id = i, .cpu = pc->cpus[i], .state = VCPU_RUNNABLE };
+
+	const struct mb2_module *m = mb2_find_module(&boot_info, pc->image);
+	u64 entry;
+	if (load_elf64(p, phys_to_virt(m->start), m->end - m->start, &entry, err, sizeof(err)) < 0) {
+		printk("hvlab: config: partition '%s': image '%s': %s\n", p->name, pc->image, err);
+		return -1;
+	}
+	p->vcpu[0].arch.entry_rip = entry;
+	arch_prepare_boot(p);
+
+	for (const struct device_type *d = __devices_start; d < __devices_end; d++) {
+		if (d->attach(p) < 0) {
+			printk("hvlab: partition '%s': device %s could not be attached\n", p->name, d->name);
+			return -1;
+		}
+	}
+	p->state = PART_READY;
+	printk("hvlab: partition %s: %lu MiB at host 0x%lx, image %s, vCPU 0 on cpu%u, paging ept\n",
+	       p->name, p->mem_size >> 20, p->mem_hpa, pc->image, p->vcpu[0].cpu);
+	return 0;
+}
+
+int partitions_create(const struct hv_config *cfg)
+{
+	u64 mem_needed = 0;
+
+	for (u32 i = 0; i < cfg->nparts; i++)
+		if (check_against_machine(&cfg->part[i], &mem_needed) < 0)
+			return -1;
+	if (mem_needed > memory_free()) {
+		printk("hvlab: config: the partitions need %lu MiB of memory, but only %lu MiB is free\n",
+		       mem_needed >> 20, memory_free() >> 20);
+		return -1;
+	}
+	for (u32 i = 0; i < cfg->nparts; i++) {
+		if (create_one(&partitions[i], &cfg->part[i], (u16)i) < 0)
+			return -1;
+		npartitions = i + 1;
+	}
+	return 0;
+}
+
+static void end_partition(struct partition *p, u8 kind)
+{
+	spin_lock(&p->lock);
+	if (p->state != PART_ENDED) {
+		p->end_kind = kind;
+		p->state = PART_ENDED;
+	}
+	spin_unlock(&p->lock);
+}
+
+void partition_exit(struct partition *p, u32 status)
+{
+	p->exit_status = status;
+	end_partition(p, END_EXIT);
+	printk("hvlab: partition %s exited with status %u\n", p->name, status);
+}
+
+void partition_fault(struct partition *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->end_reason, sizeof(p->end_reason), fmt, ap);
+	va_end(ap);
+	end_partition(p, END_FAULT);
+	printk("hvlab: partition %s stopped: %s\n", p->name, p->end_reason);
+}
+
+int pio_register(struct partition *p, u16 base, u16 count, const struct pio_ops *ops, void *state,
+		 const char *name)
+{
+	if (p->npio == MAX_PIO_REGIONS)
+		return -1;
+	for (u32 i = 0; i < p->npio; i++)
+		if (base < p->pio[i].base + p->pio[i].count && p->pio[i].base < base + count)
+			return -1;
+	p->pio[p->npio++] = (struct pio_region){ base, count, ops, state, name };
+	return 0;
+}
+
+int mmio_register(struct partition *p, u64 base, u64 size, const struct mmio_ops *ops, void *state,
+		  const char *name)
+{
+	if (p->nmmio == MAX_MMIO_REGIONS || base < p->mem_size)
+		return -1; /* a device may not shadow guest RAM */
+	for (u32 i = 0; i < p->nmmio; i++)
+		if (base < p->mmio[i].base + p->mmio[i].size && p->mmio[i].base < base + size)
+			return -1;
+	p->mmio[p->nmmio++] = (struct mmio_region){ base, size, ops, state, name };
+	return 0;
+}
+
+struct pio_region *pio_find(struct partition *p, u16 port)
+{
+	for (u32 i = 0; i < p->npio; i++)
+		if (port >= p->pio[i].base && port - p->pio[i].base < p->pio[i].count)
+			return &p->pio[i];
+	return NULL;
+}
+
+struct mmio_region *mmio_find(struct partition *p, u64 gpa)
+{
+	for (u32 i = 0; i < p->nmmio; i++)
+		if (gpa >= p->mmio[i].base && gpa - p->mmio[i].base < p->mmio[i].size)
+			return &p->mmio[i];
+	return NULL;
+}
+
+int partitions_summary(void)
+{
+	char line[512];
+	int len = snprintf(line, sizeof(line), "hvlab: summary:");
+	int status = 0;
+
+	for (u32 i = 0; i < npartitions; i++) {
+		struct partition *p = &partitions[i];
+		if (p->end_kind == END_EXIT)
+			len += snprintf(line + len, sizeof(line) - len, " %s=%u", p->name, p->exit_status);
+		else
+			len += snprintf(line + len, sizeof(line) - len, " %s=%s", p->name,
+					p->end_kind == END_FAULT ? "fault" : "running");
+		if (p->end_kind != END_EXIT || p->exit_status != 0)
+			status = 1;
+		if (len >= (int)sizeof(line))
+			break;
+	}
+	printk("%s\n", line);
+	return status;
+}

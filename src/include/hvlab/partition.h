@@ -1,0 +1,158 @@
+/**
+ * @file partition.h
+ * @brief Partitions and their virtual CPUs: what the hypervisor knows about each guest.
+ *
+ * Everything here is plain data that can be walked and serialized (ROADMAP.md: hot
+ * restart hands it to a new hypervisor instance). The architecture-specific part of a
+ * vCPU (VMCS, saved registers) and of a partition (EPT) live in struct arch_vcpu and
+ * struct arch_partition, defined by src/arch/x86/include/arch/vcpu_arch.h.
+ */
+#ifndef HVLAB_PARTITION_H
+#define HVLAB_PARTITION_H
+
+#include <hvlab/types.h>
+#include <hvlab/config.h>
+#include <hvlab/spinlock.h>
+#include <arch/vcpu_arch.h>
+
+#define MAX_PARTITIONS CONFIG_MAX_PARTITIONS
+#define MAX_VCPUS CONFIG_MAX_VCPUS
+#define MAX_PIO_REGIONS 16
+#define MAX_MMIO_REGIONS 16
+#define EXIT_REASON_COUNT 80
+
+struct vcpu;
+struct partition;
+
+/** Port I/O emulation callbacks of one device. Sizes are 1, 2 or 4 bytes. */
+struct pio_ops {
+	u32 (*read)(struct vcpu *v, void *state, u16 port, u8 size);
+	void (*write)(struct vcpu *v, void *state, u16 port, u8 size, u32 value);
+};
+
+/** MMIO emulation callbacks; offset is from the region's base; sizes 1, 2, 4 or 8. */
+struct mmio_ops {
+	u64 (*read)(struct vcpu *v, void *state, u64 offset, u8 size);
+	void (*write)(struct vcpu *v, void *state, u64 offset, u8 size, u64 value);
+};
+
+/** A range of I/O ports a device emulates. */
+struct pio_region {
+	u16 base, count;
+	const struct pio_ops *ops;
+	void *state;
+	const char *name;
+};
+
+/** A range of guest-physical addresses a device emulates (left unmapped in EPT). */
+struct mmio_region {
+	u64 base, size;
+	const struct mmio_ops *ops;
+	void *state;
+	const char *name;
+};
+
+enum vcpu_state { VCPU_STOPPED = 0, VCPU_RUNNABLE, VCPU_RUNNING };
+
+/** One virtual CPU. */
+struct vcpu {
+	struct partition *part;
+	u32 id;              /**< vCPU number inside the partition */
+	u32 cpu;             /**< physical CPU it runs on (struct cpu index) */
+	u8 state;            /**< enum vcpu_state */
+	struct arch_vcpu arch;
+};
+
+enum partition_state { PART_EMPTY = 0, PART_READY, PART_RUNNING, PART_ENDED };
+
+/** How a partition ended. */
+enum end_kind {
+	END_NONE = 0,
+	END_EXIT,    /**< the guest wrote its status to the exit port */
+	END_FAULT,   /**< the hypervisor stopped it: end_reason says why */
+};
+
+/** Exit and event counters, read by the monitor and benchmarks. */
+struct partition_counters {
+	u64 exits[EXIT_REASON_COUNT]; /**< VM exits by basic exit reason */
+	u64 exits_total;
+	u64 injections;               /**< events injected into the guest */
+	u64 hypercalls;
+	u64 mmio_emulated;
+	u64 pio_emulated;
+};
+
+/** One partition. */
+struct partition {
+	u16 id;                        /**< index in partitions[], also the PFN-database owner id */
+	u8 state;                      /**< enum partition_state */
+	char name[CONFIG_NAME_LEN];
+	const struct partition_config *cfg;
+	u64 mem_size;                  /**< guest RAM at guest-physical 0 */
+	u64 mem_hpa;                   /**< where that RAM lives in host memory (contiguous) */
+	u32 nvcpus;
+	struct vcpu vcpu[MAX_VCPUS];
+	struct arch_partition arch;
+	struct pio_region pio[MAX_PIO_REGIONS];
+	u32 npio;
+	struct mmio_region mmio[MAX_MMIO_REGIONS];
+	u32 nmmio;
+	u8 end_kind;                   /**< enum end_kind */
+	u32 exit_status;               /**< END_EXIT: what the guest wrote */
+	char end_reason[128];          /**< END_FAULT: why */
+	struct partition_counters counters;
+	spinlock_t lock;
+};
+
+extern struct partition partitions[MAX_PARTITIONS];
+extern u32 npartitions;
+
+/**
+ * Create every partition of @p cfg: check it against the machine (CPUs online, memory,
+ * boot modules), allocate memory, build EPT, load images, attach devices. On any
+ * problem print "hvlab: config: ..." naming it and return -1 with nothing started.
+ */
+int partitions_create(const struct hv_config *cfg);
+
+/** End partition @p p because the guest asked to (exit port), with @p status. */
+void partition_exit(struct partition *p, u32 status);
+
+/** End partition @p p because of a fault; the reason is printed and kept. */
+void partition_fault(struct partition *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** True once @p p has ended. */
+static inline bool partition_ended(const struct partition *p)
+{
+	return p->state == PART_ENDED;
+}
+
+/** Register an I/O-port range for @p p. Returns 0, or -1 if full or overlapping. */
+int pio_register(struct partition *p, u16 base, u16 count, const struct pio_ops *ops, void *state,
+		 const char *name);
+
+/** Register a guest-physical MMIO range for @p p. Returns 0, or -1 if full or overlapping. */
+int mmio_register(struct partition *p, u64 base, u64 size, const struct mmio_ops *ops, void *state,
+		  const char *name);
+
+/** The I/O-port region containing @p port, or NULL. */
+struct pio_region *pio_find(struct partition *p, u16 port);
+
+/** The MMIO region containing @p gpa, or NULL. */
+struct mmio_region *mmio_find(struct partition *p, u64 gpa);
+
+/** Print one summary line of every partition's end and return the machine's exit status:
+ *  0 when every partition exited with status 0, else 1. */
+int partitions_summary(void);
+
+/** A device model: attached to every partition at creation (src/devices/). */
+struct device_type {
+	const char *name;
+	/** Register the device's ports/regions for @p p; return 0 or -1. */
+	int (*attach)(struct partition *p);
+};
+
+/** Put a struct device_type into the device table the partition code walks. */
+#define DEVICE_TYPE(ident) \
+	static const struct device_type ident __attribute__((used, section(".table.devices"), aligned(8)))
+
+#endif
