@@ -79,7 +79,7 @@ done
     echo ""
     echo "menuentry \"hvlab $(basename "$scenario" .cfg)\" {"
     echo "    multiboot2 /boot/hvlab.elf${cmdline:+ $cmdline}"
-    echo "    module2 /boot/config.cfg config"
+    echo "    module2 /boot/config.cfg config $(basename "$scenario")"
     for g in "${guests[@]}"; do
         name=$(basename "$g" .elf)
         echo "    module2 /boot/guests/$name.elf $name"

@@ -13,6 +13,7 @@
 #include <hvlab/partition.h>
 #include <hvlab/sched.h>
 #include <hvlab/lib.h>
+#include <hvlab/selftest.h>
 #include <arch/acpi.h>
 #include <arch/cpu.h>
 #include <arch/idt.h>
@@ -129,6 +130,7 @@ void hv_main(u32 magic, u64 mbi)
 	while (cpus_in_vmx_root < ncpus)
 		cpu_relax();
 	printk("hvlab: all %u CPU%s in VMX root operation\n", ncpus, ncpus == 1 ? "" : "s");
+	selftest_run(boot_info.cmdline);
 
 	if (partitions_create(&config) < 0)
 		hv_poweroff(STATUS_BAD_CONFIG);

@@ -14,6 +14,7 @@
 #include <hvlab/lib.h>
 #include <arch/partition_arch.h>
 #include <arch/percpu.h>
+#include <arch/vmexit.h>
 
 struct partition partitions[MAX_PARTITIONS];
 u32 npartitions;
@@ -184,12 +185,32 @@ struct mmio_region *mmio_find(struct partition *p, u64 gpa)
 	return NULL;
 }
 
+/* One line of exit counts by reason, e.g. "basic: 1234 VM exits: CPUID 12, I/O instruction 1200". */
+static void print_exit_counts(const struct partition *p)
+{
+	char line[400];
+	int len = snprintf(line, sizeof(line), "hvlab: partition %s: %lu VM exits", p->name,
+			   p->counters.exits_total);
+	const char *sep = ": ";
+
+	for (u32 r = 0; r < EXIT_REASON_COUNT && len < (int)sizeof(line); r++) {
+		if (!p->counters.exits[r])
+			continue;
+		len += snprintf(line + len, sizeof(line) - len, "%s%s %lu", sep, exit_reason_name(r),
+				p->counters.exits[r]);
+		sep = ", ";
+	}
+	printk("%s\n", line);
+}
+
 int partitions_summary(void)
 {
 	char line[512];
 	int len = snprintf(line, sizeof(line), "hvlab: summary:");
 	int status = 0;
 
+	for (u32 i = 0; i < npartitions; i++)
+		print_exit_counts(&partitions[i]);
 	for (u32 i = 0; i < npartitions; i++) {
 		struct partition *p = &partitions[i];
 		if (p->end_kind == END_EXIT)

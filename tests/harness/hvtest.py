@@ -7,29 +7,36 @@
     hvtest.py bench [--only REGEX]
 
 How one run works (class Machine):
-  1. A fresh directory build/runs/NAME/ gets a bochsrc (made from images/bochs/bochsrc.in)
-     and a debugger command file holding `c` (continue) and `quit`.
+  1. A fresh directory build/runs/NAME/ (NAME-2 ... if another harness holds NAME) gets a
+     bochsrc made from images/bochs/bochsrc.in and a debugger command file with `c`
+     (continue) and `quit`.
   2. Bochs starts in a session of its own (setsid: no controlling terminal, so the `term`
      display draws nothing, and a Ctrl-C at the terminal reaches only this harness), with
      SIGPIPE ignored (a COM port socket whose client left would otherwise kill it), stdin
-     from /dev/null and its own output to bochs.out.
+     from /dev/null and its own output in bochs.out; its log is bochs.log.
   3. Bochs writes COM1 to build/runs/NAME/console.log; we tail that file and hand every
-     complete line to a callback.
+     complete line to a callback (`run` prints it; `test` keeps it for checking).
   4. The hypervisor ends every run by printing `hvlab: exit status N` and powering off:
      after status 0 it writes "D" to port 0x8900 (Bochs breaks into its debugger, which
      runs the `quit` from the command file: Bochs exits 0); otherwise it writes "Shutdown"
      (Bochs exits 1). N is the run's status. No such line means the hypervisor hung (the
-     run hits its timeout) or crashed (e.g. a triple fault became a Bochs panic).
+     run hits its timeout) or crashed (e.g. a triple fault became a Bochs panic, exit 1).
+     Bochs' exit code alone proves nothing: a SIGINT also ends it with 0.
   5. Whatever happens, Bochs is stopped at the end: SIGINT to its process group, then
-     SIGKILL after a grace period (Bochs ignores SIGTERM).
+     SIGKILL after a grace period (Bochs ignores SIGTERM). If this harness itself is
+     killed, the kernel kills Bochs (PR_SET_PDEATHSIG).
+
+`run --emu qemu` boots the ISO under QEMU/KVM instead (needs nested VT-x on the host; it
+says in words what is missing). The console is QEMU's stdout (-serial stdio), written to
+the same console.log.
 
 `test` runs the host unit-test binaries (cmocka) and then every integration scenario in
 tests/harness/scenarios.py, two at a time, and prints one line per test case, then as its
 very last line `N passed, N failed`.
 
 Exit status of `run`: the hypervisor's exit status N; 124 if the run timed out, 125 if it
-ended with no exit line, 130 if interrupted (128 + signal), 2 for bad arguments or a missing setup.
-`test`, `unit`, `bench`: 0 if everything passed, 1 if not.
+ended with no exit line, 128 + signal number if interrupted (130 for Ctrl-C), 2 for bad
+arguments or a missing setup. `test`, `unit`, `bench`: 0 if everything passed, 1 if not.
 
 Standard library only.
 """

@@ -59,6 +59,7 @@ _start:
 	orl $(1 << 8), %eax          /* EFER.LME */
 	wrmsr
 	movl %cr0, %eax
+	andl $0x9fffffff, %eax        /* caches on: clear CR0.CD and CR0.NW (SDM Vol. 3A §13.5.1) */
 	orl $0x80010001, %eax        /* CR0.PG | CR0.WP | CR0.PE */
 	movl %eax, %cr0
 
