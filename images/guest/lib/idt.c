@@ -36,43 +36,6 @@ static u64 outer_vector;
 
 extern const u64 isr_stub_table[32]; /* isr.S */
 
-static const char *const exception_names[32] = {
-	[EXC_DE] = "#DE divide error",
-	[EXC_DB] = "#DB debug",
-	[EXC_NMI] = "NMI",
-	[EXC_BP] = "#BP breakpoint",
-	[EXC_OF] = "#OF overflow",
-	[EXC_BR] = "#BR bound range",
-	[EXC_UD] = "#UD invalid opcode",
-	[EXC_NM] = "#NM device not available",
-	[EXC_DF] = "#DF double fault",
-	[9] = "coprocessor segment overrun",
-	[EXC_TS] = "#TS invalid TSS",
-	[EXC_NP] = "#NP segment not present",
-	[EXC_SS] = "#SS stack fault",
-	[EXC_GP] = "#GP general protection",
-	[EXC_PF] = "#PF page fault",
-	[EXC_MF] = "#MF x87 FPU error",
-	[EXC_AC] = "#AC alignment check",
-	[EXC_MC] = "#MC machine check",
-	[EXC_XM] = "#XM SIMD FP error",
-	[EXC_VE] = "#VE virtualization exception",
-	[EXC_CP] = "#CP control protection",
-};
-
-const char *exception_name(u64 vector)
-{
-	if (vector >= 32)
-		return "interrupt";
-	return exception_names[vector] ? exception_names[vector] : "reserved";
-}
-
-bool exception_has_error_code(u64 vector)
-{
-	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 ||
-	       vector == 29 || vector == 30;
-}
-
 static void set_gate(u8 vector, u64 handler, u8 ist)
 {
 	idt[vector] = (struct idt_gate){

@@ -30,22 +30,6 @@ extern char isr_stubs[]; /* isr.S: 256 stubs, 16 bytes apart */
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static trap_handler_fn handlers[256];
 
-static const char *const exception_names[32] = {
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-	"#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
-	"coprocessor segment overrun", "#TS invalid TSS", "#NP segment not present",
-	"#SS stack fault", "#GP general protection", "#PF page fault", "reserved 15",
-	"#MF x87 error", "#AC alignment check", "#MC machine check", "#XM SIMD error",
-	"#VE virtualization exception", "#CP control protection", "reserved 22", "reserved 23",
-	"reserved 24", "reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
-	"#VC VMM communication", "#SX security", "reserved 31",
-};
-
-const char *exception_name(u64 vector)
-{
-	return vector < 32 ? exception_names[vector] : "interrupt";
-}
-
 void idt_init(void)
 {
 	for (int v = 0; v < 256; v++) {

@@ -101,7 +101,7 @@ static enum exit_action handle_cr_access(struct vcpu *v, struct vmexit *e)
 		break;
 	}
 	if (!ok) {
-		vcpu_inject_exception(v, VEC_GP, true, 0);
+		vcpu_inject_exception(v, EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}
 	vcpu_skip_instruction(v, e);

@@ -47,7 +47,7 @@ static enum exit_action handle_xsetbv(struct vcpu *v, struct vmexit *e)
 
 	if ((u32)gpr[GPR_RCX] != 0 || !(value & XCR0_X87) || (value & ~supported) ||
 	    ((value & XCR0_AVX) && !(value & XCR0_SSE)) || !(vmread(GUEST_CR4) & CR4_OSXSAVE)) {
-		vcpu_inject_exception(v, VEC_GP, true, 0);
+		vcpu_inject_exception(v, EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}
 	v->arch.xcr0 = value;
@@ -69,7 +69,7 @@ EXIT_HANDLER(EXIT_REASON_TRIPLE_FAULT, handle_triple_fault);
  * no VMX, so they are invalid opcodes for it. */
 static enum exit_action handle_vmx_instruction(struct vcpu *v, struct vmexit *e)
 {
-	vcpu_inject_exception(v, VEC_UD, false, 0);
+	vcpu_inject_exception(v, EXC_UD, false, 0);
 	return EXIT_RESUME;
 }
 EXIT_HANDLER(EXIT_REASON_VMCLEAR, handle_vmx_instruction);

@@ -111,7 +111,7 @@ static enum exit_action handle_rdmsr(struct vcpu *v, struct vmexit *e)
 	const struct msr_emulation *m = find_msr((u32)gpr[GPR_RCX]);
 
 	if (!m || !m->read) {
-		vcpu_inject_exception(v, VEC_GP, true, 0);
+		vcpu_inject_exception(v, EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}
 	u64 value = m->read(v);
@@ -129,7 +129,7 @@ static enum exit_action handle_wrmsr(struct vcpu *v, struct vmexit *e)
 	u64 value = (gpr[GPR_RDX] << 32) | (u32)gpr[GPR_RAX];
 
 	if (!m || !m->write || !m->write(v, value)) {
-		vcpu_inject_exception(v, VEC_GP, true, 0);
+		vcpu_inject_exception(v, EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}
 	vcpu_skip_instruction(v, e);

@@ -16,7 +16,7 @@ static enum exit_action handle_vmcall(struct vcpu *v, struct vmexit *e)
 	u64 *gpr = v->arch.regs.gpr;
 
 	if ((vmread(GUEST_CS_SELECTOR) & 3) != 0) { /* CPL = CS.RPL in 64-bit mode */
-		vcpu_inject_exception(v, VEC_UD, false, 0);
+		vcpu_inject_exception(v, EXC_UD, false, 0);
 		return EXIT_RESUME;
 	}
 	gpr[GPR_RAX] = (u64)hypercall_dispatch(v, gpr[GPR_RAX], gpr[GPR_RDI], gpr[GPR_RSI], gpr[GPR_RDX]);

@@ -76,13 +76,6 @@ enum vmcs_field {
 #define INTR_TYPE_HW_EXCEPTION (3 << 8)
 #define INTR_TYPE_SW_EXCEPTION (6 << 8)
 
-/* Exception vectors the hypervisor injects. */
-#define VEC_DB 1
-#define VEC_BP 3
-#define VEC_UD 6
-#define VEC_GP 13
-#define VEC_PF 14
-
 /** VMREAD; panics if the field does not exist (a hypervisor bug, not a guest's fault). */
 u64 vmread(enum vmcs_field field);
 

@@ -9,6 +9,7 @@
 #define ARCH_VMEXIT_H
 
 #include <hvlab/types.h>
+#include <arch/trap.h>
 
 struct vcpu;
 
