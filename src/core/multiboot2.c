@@ -13,6 +13,7 @@
  */
 #include <hvlab/multiboot2.h>
 #include <hvlab/lib.h>
+#include <hvlab/errors.h>
 
 #define MB2_HEADER_SIZE 8
 #define MB2_TAG_HEADER_SIZE 8
@@ -184,9 +185,7 @@ const char *mb2_strerror(int err)
 		[-MB2_ERR_STRING] = "a string is not NUL-terminated",
 	};
 
-	if (err > 0 || (unsigned)-err >= ARRAY_SIZE(msgs))
-		return "unknown error";
-	return msgs[-err];
+	return error_message(err, msgs, ARRAY_SIZE(msgs));
 }
 
 /* Does the first whitespace-separated word of @p cmdline equal @p name? */

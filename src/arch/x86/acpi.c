@@ -13,6 +13,7 @@
  */
 #include <arch/acpi.h>
 #include <hvlab/lib.h>
+#include <hvlab/errors.h>
 
 /* RSDP layout (ACPI 6.5 §5.2.5.3, Table 5.3). */
 #define RSDP_SIGNATURE "RSD PTR "
@@ -219,7 +220,5 @@ const char *acpi_strerror(int err)
 		[-ACPI_ERR_MALFORMED] = "a length field runs past its table",
 	};
 
-	if (err > 0 || (unsigned)-err >= ARRAY_SIZE(msgs))
-		return "unknown error";
-	return msgs[-err];
+	return error_message(err, msgs, ARRAY_SIZE(msgs));
 }
