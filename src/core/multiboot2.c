@@ -70,6 +70,8 @@ static int parse_module(const u8 *tag, u32 type, u32 size, struct mb2_info *out)
 	const char *cmdline = checked_string(tag + MB2_MODULE_HEADER_SIZE, size - MB2_MODULE_HEADER_SIZE);
 	if (!cmdline)
 		return MB2_ERR_STRING;
+	if (rd32(tag + 12) < rd32(tag + 8))
+		return MB2_ERR_MODULE; /* a module cannot end before it starts */
 	struct mb2_module *m = &out->modules[out->nmodules++];
 	m->start = rd32(tag + 8);
 	m->end = rd32(tag + 12);
@@ -183,6 +185,7 @@ const char *mb2_strerror(int err)
 		[-MB2_ERR_MMAP] = "bad memory map entry size",
 		[-MB2_ERR_TOO_MANY] = "too many modules or memory map entries",
 		[-MB2_ERR_STRING] = "a string is not NUL-terminated",
+		[-MB2_ERR_MODULE] = "a module ends before it starts",
 	};
 
 	return error_message(err, msgs, ARRAY_SIZE(msgs));

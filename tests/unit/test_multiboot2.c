@@ -137,6 +137,14 @@ static void test_modules_are_listed_in_order(void **state)
 	mbi_done(&m);
 }
 
+static void test_module_ending_before_its_start_is_refused(void **state)
+{
+	mbi_start(&m);
+	mbi_module(&m, 0x300000, 0x2ff000, "backwards");
+	assert_int_equal(parse(&m, &info), MB2_ERR_MODULE);
+	mbi_done(&m);
+}
+
 static void test_find_module_matches_first_word_only(void **state)
 {
 	mbi_start(&m);
@@ -356,7 +364,7 @@ static void test_strerror_names_each_code(void **state)
 	assert_string_equal(mb2_strerror(MB2_OK), "ok");
 	assert_string_equal(mb2_strerror(MB2_ERR_NO_END), "no end tag");
 	assert_string_equal(mb2_strerror(MB2_ERR_MMAP), "bad memory map entry size");
-	for (int e = MB2_ERR_NULL; e >= MB2_ERR_STRING; e--)
+	for (int e = MB2_ERR_NULL; e >= MB2_ERR_MODULE; e--)
 		assert_string_not_equal(mb2_strerror(e), "unknown error");
 	assert_string_equal(mb2_strerror(-100), "unknown error");
 	assert_string_equal(mb2_strerror(5), "unknown error");
@@ -368,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_mbi_gives_empty_info),
 		cmocka_unit_test(test_cmdline_and_bootloader_name),
 		cmocka_unit_test(test_modules_are_listed_in_order),
+		cmocka_unit_test(test_module_ending_before_its_start_is_refused),
 		cmocka_unit_test(test_find_module_matches_first_word_only),
 		cmocka_unit_test(test_memory_map_entries),
 		cmocka_unit_test(test_memory_map_with_larger_entries_uses_entry_size),

@@ -18,13 +18,26 @@
 
 #include <hvlab/types.h>
 
-/* Guest-physical layout the hypervisor prepares (below the 1 MiB where images load). */
+/* Guest-physical memory map of every partition (below the 1 MiB where images load):
+ *   0x00000-0x00fff  real-mode IVT / BIOS data area: left zero
+ *   0x01000-0x08fff  raw-image boot GDT, page tables and boot info (below)
+ *   0x09000-0x9efff  loader scratch: Multiboot info, Linux boot_params, command lines,
+ *                    memory maps (src/loaders/)
+ *   0x9f000-0x9ffff  reserved (EBDA)
+ *   0xa0000-0xdffff  legacy VGA / option-ROM hole: reported reserved, not RAM
+ *   0xe0000-0xfffff  ACPI tables, RSDP at 0xe0000 (src/devices/acpi_tables.c)
+ *   0x100000-        guest images; initrds go at the top of RAM */
 #define HVLAB_BOOT_GDT 0x1000ULL
 #define HVLAB_BOOT_PML4 0x2000ULL
 #define HVLAB_BOOT_PDPT 0x3000ULL
 #define HVLAB_BOOT_PD 0x4000ULL  /**< four page directories, 0x4000-0x7fff */
 #define HVLAB_BOOT_INFO 0x8000ULL
 #define HVLAB_GUEST_LOAD_MIN 0x100000ULL /**< lowest p_paddr a raw image may use */
+#define HVLAB_LOADER_SCRATCH 0x9000ULL
+#define HVLAB_LOADER_SCRATCH_END 0x9f000ULL
+#define HVLAB_LOW_RAM_END 0xa0000ULL     /**< end of conventional memory */
+#define HVLAB_ACPI_AREA 0xe0000ULL
+#define HVLAB_ACPI_AREA_END 0x100000ULL
 
 #define HVLAB_BOOT_MAGIC 0x6876626f6f74ULL /* "hvboot" */
 

@@ -70,6 +70,7 @@ enum mb2_error {
 	MB2_ERR_MMAP = -5,        /**< bad memory map entry size */
 	MB2_ERR_TOO_MANY = -6,    /**< more modules or map entries than the limits above */
 	MB2_ERR_STRING = -7,      /**< a string tag without its NUL */
+	MB2_ERR_MODULE = -8,      /**< a module's end address is below its start */
 };
 
 /**

@@ -7,7 +7,7 @@
  * forms compilers emit for device registers are accepted: MOV r/m<->r (88, 89, 8A, 8B),
  * MOV r/m, imm (C6, C7), MOVZX (0F B6, 0F B7), with legacy 66 and REX prefixes and every
  * ModRM/SIB/displacement form. Anything else is refused, and the guest is told so.
- * Pure logic, fuzzable on the host.
+ * The guest is assumed to be in 64-bit mode. Pure logic, fuzzable on the host.
  */
 #ifndef ARCH_INSN_DECODE_H
 #define ARCH_INSN_DECODE_H
@@ -22,7 +22,7 @@ struct mmio_insn {
 	bool write;      /**< true: register/immediate → memory; false: memory → register */
 	s8 reg;          /**< register operand (enum gpr), -1 for an immediate source */
 	bool high_byte;  /**< 8-bit access to AH/CH/DH/BH (no REX, reg 4..7) */
-	u8 dest_size;    /**< for reads: bytes written to reg (MOVZX zero-extends to it; 4 clears bits 63:32) */
+	u8 dest_size;    /**< reads: bytes written to reg (MOVZX zero-extends to it; 4 clears bits 63:32); writes: 0 */
 	u64 imm;         /**< the immediate for C6/C7 (sign-extended for 8-byte C7) */
 };
 

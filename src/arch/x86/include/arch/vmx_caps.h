@@ -112,7 +112,7 @@ struct vmx_caps {
 	u32 preemption_timer_shift; /**< timer counts down every 2^shift TSC ticks (misc bits 4:0) */
 };
 
-/** CPUID leaf 1 ECX as read by the caller, and an MSR reader. */
+/** Reads one MSR (the hypervisor passes rdmsr; tests pass a table lookup). */
 typedef u64 (*vmx_rdmsr_fn)(u32 msr);
 
 /**

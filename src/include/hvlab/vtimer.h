@@ -1,0 +1,49 @@
+/**
+ * @file vtimer.h
+ * @brief Time for device models: the guest's clock and one-shot timers.
+ *
+ * Guest time is the TSC, which the hypervisor does not offset: guests read it directly
+ * with RDTSC. A virtual timer fires its callback on the physical CPU that runs the
+ * partition's vCPU 0 (the scheduler arms the VMX-preemption timer for the earliest
+ * deadline, SDM Vol. 3C §26.5.1), in hypervisor context between two VM entries.
+ */
+#ifndef HVLAB_VTIMER_H
+#define HVLAB_VTIMER_H
+
+#include <hvlab/types.h>
+
+struct partition;
+struct vtimer;
+
+/** Called when @p t expires; it may re-arm @p t. */
+typedef void (*vtimer_fn)(struct vtimer *t, void *ctx);
+
+/** One virtual timer, owned by a device model of one partition. */
+struct vtimer {
+	struct partition *part;
+	vtimer_fn fn;
+	void *ctx;
+	u64 deadline;     /**< TSC value at which it fires; 0 = not armed */
+	struct vtimer *next; /**< on the partition's list, kept by vtimer.c */
+};
+
+/** The guest clock now, in TSC ticks. */
+u64 vtime_now(void);
+
+/** TSC ticks per second (measured against the PIT at boot). */
+u64 vtime_tsc_hz(void);
+
+/** Convert @p ns nanoseconds to TSC ticks (and back). */
+u64 vtime_ns_to_ticks(u64 ns);
+u64 vtime_ticks_to_ns(u64 ticks);
+
+/** Prepare @p t for partition @p p; it starts disarmed. */
+void vtimer_init(struct vtimer *t, struct partition *p, vtimer_fn fn, void *ctx);
+
+/** Fire @p t when the TSC reaches @p deadline (replacing any earlier arming). */
+void vtimer_arm(struct vtimer *t, u64 deadline);
+
+/** Disarm @p t. */
+void vtimer_cancel(struct vtimer *t);
+
+#endif
