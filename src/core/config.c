@@ -223,6 +223,8 @@ static const struct cfg_key keys[] = {
 	{ "cpus", set_cpus, FIELD(cpus), NULL, false },
 	{ "paging", set_choice, FIELD(paging), paging_choices, false },
 	{ "cmdline", set_string, FIELD(cmdline), NULL, false },
+	{ "format", set_string, FIELD(format), NULL, false },
+	{ "initrd", set_string, FIELD(initrd), NULL, false },
 	{ "on_fault", set_choice, FIELD(on_fault), fault_choices, false },
 };
 
@@ -289,6 +291,7 @@ static bool start_section(struct parser *ps, char *line)
 	p->cpus[0] = 0;      /* ... on CPU 0 */
 	p->paging = PAGING_EPT;
 	p->on_fault = FAULT_END;
+	memcpy(p->format, "auto", 5);
 	p->line = ps->line;
 	ps->cur = p;
 	memset(ps->key_line, 0, sizeof(ps->key_line));

@@ -8,7 +8,7 @@
  */
 #include <hvlab/partition.h>
 #include <hvlab/console.h>
-#include <hvlab/loader.h>
+#include <arch/loader.h>
 #include <hvlab/memory.h>
 #include <hvlab/multiboot2.h>
 #include <hvlab/lib.h>
@@ -44,6 +44,15 @@ static int check_against_machine(const struct partition_config *pc, u64 *mem_nee
 		printk("hvlab: config: partition '%s': no boot module named '%s'\n", pc->name, pc->image);
 		return -1;
 	}
+	if (pc->initrd[0] && !mb2_find_module(&boot_info, pc->initrd)) {
+		printk("hvlab: config: partition '%s': no boot module named '%s' (initrd)\n", pc->name,
+		       pc->initrd);
+		return -1;
+	}
+	if (strcmp(pc->format, "auto") != 0 && !find_image_loader(pc->format)) {
+		printk("hvlab: config: partition '%s': unknown image format '%s'\n", pc->name, pc->format);
+		return -1;
+	}
 	if (pc->paging != PAGING_EPT) {
 		printk("hvlab: config: partition '%s': paging=shadow is not implemented yet\n", pc->name);
 		return -1;
@@ -77,13 +86,16 @@ static int create_one(struct partition *p, const struct partition_config *pc, u1
 		p->vcpu[i] = (struct vcpu){ .part = p, .id = i, .cpu = pc->cpus[i], .state = VCPU_RUNNABLE };
 
 	const struct mb2_module *m = mb2_find_module(&boot_info, pc->image);
-	u64 entry;
-	if (load_elf64(p, phys_to_virt(m->start), m->end - m->start, &entry, err, sizeof(err)) < 0) {
+	const struct mb2_module *initrd = pc->initrd[0] ? mb2_find_module(&boot_info, pc->initrd) : NULL;
+	struct loader_input in = {
+		.image = phys_to_virt(m->start), .size = m->end - m->start, .cmdline = pc->cmdline,
+		.initrd = initrd ? phys_to_virt(initrd->start) : NULL,
+		.initrd_size = initrd ? initrd->end - initrd->start : 0,
+	};
+	if (load_guest_image(p, pc->format, &in, &p->vcpu[0].arch.boot, err, sizeof(err)) < 0) {
 		printk("hvlab: config: partition '%s': image '%s': %s\n", p->name, pc->image, err);
 		return -1;
 	}
-	p->vcpu[0].arch.entry_rip = entry;
-	arch_prepare_boot(p);
 
 	for (const struct device_type *d = __devices_start; d < __devices_end; d++) {
 		if (d->attach(p) < 0) {

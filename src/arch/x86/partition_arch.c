@@ -1,15 +1,11 @@
 /**
  * @file partition_arch.c
- * @brief A partition's x86 side: its EPT, its bitmaps, and the entry state its guest
- * finds in memory (src/include/hvlab/guest_abi.h).
+ * @brief A partition's x86 side: its EPT and its VMX bitmaps.
  */
 #include <arch/partition_arch.h>
 #include <arch/vmx.h>
-#include <arch/boot.h>
 #include <hvlab/partition.h>
-#include <hvlab/guest_abi.h>
 #include <hvlab/memory.h>
-#include <hvlab/lib.h>
 
 /* EPT tables come from the PFN database, owned by the partition as page tables, so the
  * database always says whose they are. */
@@ -51,38 +47,6 @@ void arch_partition_destroy(struct partition *p)
 		frames_free(p->arch.io_bitmap_pa, 2);
 	if (p->arch.msr_bitmap_pa)
 		frames_free(p->arch.msr_bitmap_pa, 1);
-}
-
-void arch_prepare_boot(struct partition *p)
-{
-	u8 *ram = phys_to_virt(p->mem_hpa);
-
-	/* GDT: null, 64-bit code at 0x08, data at 0x10 (the selectors guest_abi.h names). */
-	u64 *gdt = (u64 *)(ram + HVLAB_BOOT_GDT);
-	gdt[0] = 0;
-	gdt[1] = 0x00af9a000000ffffULL;
-	gdt[2] = 0x00cf92000000ffffULL;
-
-	/* Page tables: PML4[0] → PDPT, PDPT[0..3] → four PDs of 512 2 MiB pages = 4 GiB. */
-	u64 *pml4 = (u64 *)(ram + HVLAB_BOOT_PML4);
-	u64 *pdpt = (u64 *)(ram + HVLAB_BOOT_PDPT);
-	u64 *pd = (u64 *)(ram + HVLAB_BOOT_PD);
-	pml4[0] = HVLAB_BOOT_PDPT | PTE_P | PTE_W;
-	for (int i = 0; i < 4; i++)
-		pdpt[i] = (HVLAB_BOOT_PD + i * PAGE_SIZE) | PTE_P | PTE_W;
-	for (u64 i = 0; i < 4 * 512; i++)
-		pd[i] = (i << 21) | PTE_P | PTE_W | PTE_PS;
-
-	struct hvlab_boot_info *bi = (struct hvlab_boot_info *)(ram + HVLAB_BOOT_INFO);
-	memset(bi, 0, sizeof(*bi));
-	bi->magic = HVLAB_BOOT_MAGIC;
-	bi->mem_size = p->mem_size;
-	bi->vcpu_id = 0;
-	bi->nvcpus = p->nvcpus;
-	bi->partition_id = p->id;
-	snprintf(bi->name, sizeof(bi->name), "%s", p->name);
-	snprintf(bi->cmdline, sizeof(bi->cmdline), "%s", p->cfg->cmdline);
-	p->vcpu[0].arch.regs.gpr[7 /* RDI */] = HVLAB_BOOT_INFO;
 }
 
 void arch_run_vcpu(struct vcpu *v)

@@ -11,6 +11,8 @@
  *     cpus    = 0               # physical CPU(s) its vCPU(s) run on: "0" or "0,1"
  *     paging  = ept             # ept | shadow
  *     cmdline = "text"          # given to the guest
+ *     format  = auto            # auto | elf64 | multiboot | multiboot2 | linux
+ *     initrd  = MODULE          # boot module given to the guest as its initrd
  *     on_fault = end            # end | reset
  *
  * Keys are a table (src/core/config.c), so a later mechanism adds a key with one entry.
@@ -34,6 +36,8 @@ struct partition_config {
 	char name[CONFIG_NAME_LEN];
 	char image[CONFIG_STR_LEN];   /**< boot module name */
 	char cmdline[CONFIG_STR_LEN];
+	char format[CONFIG_NAME_LEN]; /**< image loader name, "auto" = probe */
+	char initrd[CONFIG_STR_LEN];  /**< boot module name, "" = none */
 	u64 memory;                   /**< bytes */
 	u32 ncpus;                    /**< number of vCPUs */
 	u32 cpus[CONFIG_MAX_VCPUS];   /**< physical CPU of each vCPU */

@@ -46,7 +46,7 @@ static bool guest_write_cr0(struct vcpu *v, u64 value)
 	if (!(value & CR0_PG) && (vmread(GUEST_IA32_EFER) & EFER_LMA))
 		return false; /* leaving long mode needs unrestricted-guest handling (issue 4) */
 	vmwrite(CR0_READ_SHADOW, value);
-	vmwrite(GUEST_CR0, vmx_fix_cr(value | CR0_NE, vmx_ctls.cr0_fixed0, vmx_ctls.cr0_fixed1));
+	vmwrite(GUEST_CR0, vmx_fix_cr(value | CR0_NE, vmx_guest_cr0_fixed0(), vmx_ctls.cr0_fixed1));
 	return true;
 }
 

@@ -113,7 +113,7 @@ static void setup_controls(struct vcpu *v)
 	/* CR0/CR4 bits the guest may not choose freely are owned by the hypervisor: the guest
 	 * reads them from the shadow, and writing them exits (SDM Vol. 3C §25.6.6). CR4.VMXE
 	 * is always owned, so the guest never sees VMX. */
-	u64 cr0_owned = vmx_ctls.cr0_fixed0 | ~vmx_ctls.cr0_fixed1;
+	u64 cr0_owned = vmx_guest_cr0_fixed0() | ~vmx_ctls.cr0_fixed1;
 	u64 cr4_owned = vmx_ctls.cr4_fixed0 | ~vmx_ctls.cr4_fixed1 | CR4_VMXE;
 	vmwrite(CR0_GUEST_HOST_MASK, cr0_owned & 0xffffffffULL);
 	vmwrite(CR4_GUEST_HOST_MASK, cr4_owned & 0xffffffffULL);
@@ -131,23 +131,35 @@ static void set_segment(enum vmcs_field selector, u16 sel, u32 ar)
 	vmwrite(GUEST_ES_AR + index * 2, ar);
 }
 
-/* The entry state of guest_abi.h: 64-bit mode, identity-mapped paging, flat segments. */
-static void setup_guest_state(struct vcpu *v)
-{
-	u64 cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	u64 cr4 = CR4_PAE;
+#define AR_CODE32 0xc09b    /* present, S, type 0xb, D/B = 1 (32-bit), G = 1 */
 
-	vmwrite(GUEST_CR0, vmx_fix_cr(cr0, vmx_ctls.cr0_fixed0, vmx_ctls.cr0_fixed1));
+/* The guest state of a vCPU's first entry, from the struct boot_state its loader filled
+ * (boot_state.h): 64-bit mode with paging, or 32-bit protected mode without. */
+static int setup_guest_state(struct vcpu *v)
+{
+	const struct boot_state *bs = &v->arch.boot;
+	bool long_mode = bs->mode == BOOT_LONG64;
+	u64 cr0 = long_mode ? CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG : CR0_PE | CR0_ET;
+	u64 cr4 = long_mode ? CR4_PAE : 0;
+
+	if (!long_mode && !(vmx_ctls.proc2 & CPU2_UNRESTRICTED_GUEST)) {
+		partition_fault(v->part, "this guest starts with paging off, which needs the VMX "
+				"unrestricted-guest control (absent on this CPU) or shadow paging");
+		return -1;
+	}
+	vmwrite(GUEST_CR0, vmx_fix_cr(cr0, vmx_guest_cr0_fixed0(), vmx_ctls.cr0_fixed1));
 	vmwrite(CR0_READ_SHADOW, cr0);
 	vmwrite(GUEST_CR4, vmx_fix_cr(cr4, vmx_ctls.cr4_fixed0, vmx_ctls.cr4_fixed1));
 	vmwrite(CR4_READ_SHADOW, cr4);
-	vmwrite(GUEST_CR3, HVLAB_BOOT_PML4);
-	vmwrite(GUEST_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE);
+	vmwrite(GUEST_CR3, long_mode ? bs->cr3 : 0);
+	vmwrite(GUEST_IA32_EFER, long_mode ? EFER_LME | EFER_LMA | EFER_NXE : 0);
+	if (!long_mode) /* the CPU keeps this control equal to EFER.LMA from now on (SDM §28.2) */
+		vmwrite(VM_ENTRY_CONTROLS, vmx_ctls.entry & ~(u64)ENTRY_IA32E_MODE_GUEST);
 	if (vmx_ctls.entry & ENTRY_LOAD_PAT)
 		vmwrite(GUEST_IA32_PAT, 0x0007040600070406ULL); /* the power-on PAT (SDM Vol. 3A §13.12.4) */
 	vmwrite(GUEST_IA32_DEBUGCTL, 0);
 
-	set_segment(GUEST_CS_SELECTOR, 0x08, AR_CODE64);
+	set_segment(GUEST_CS_SELECTOR, 0x08, long_mode ? AR_CODE64 : AR_CODE32);
 	set_segment(GUEST_DS_SELECTOR, 0x10, AR_DATA);
 	set_segment(GUEST_ES_SELECTOR, 0x10, AR_DATA);
 	set_segment(GUEST_SS_SELECTOR, 0x10, AR_DATA);
@@ -159,21 +171,25 @@ static void setup_guest_state(struct vcpu *v)
 	vmwrite(GUEST_TR_LIMIT, 0x67);
 	vmwrite(GUEST_TR_AR, AR_TSS64_BUSY); /* VM entry insists on a usable TR (SDM §27.3.1.2) */
 
-	vmwrite(GUEST_GDTR_BASE, HVLAB_BOOT_GDT);
-	vmwrite(GUEST_GDTR_LIMIT, 3 * 8 - 1);
+	vmwrite(GUEST_GDTR_BASE, bs->gdt_base);
+	vmwrite(GUEST_GDTR_LIMIT, bs->gdt_limit);
 	vmwrite(GUEST_IDTR_BASE, 0);
 	vmwrite(GUEST_IDTR_LIMIT, 0);
 
 	vmwrite(GUEST_DR7, 0x400);
-	vmwrite(GUEST_RSP, 0);
-	vmwrite(GUEST_RIP, v->arch.entry_rip);
-	vmwrite(GUEST_RFLAGS, RFLAGS_RESERVED1);
+	vmwrite(GUEST_RSP, bs->rsp);
+	vmwrite(GUEST_RIP, bs->rip);
+	vmwrite(GUEST_RFLAGS, bs->rflags | RFLAGS_RESERVED1);
+	for (int r = 0; r < GPR_COUNT; r++)
+		if (r != GPR_RSP)
+			v->arch.regs.gpr[r] = bs->gpr[r];
 	vmwrite(GUEST_SYSENTER_CS, 0);
 	vmwrite(GUEST_SYSENTER_ESP, 0);
 	vmwrite(GUEST_SYSENTER_EIP, 0);
 	vmwrite(GUEST_INTERRUPTIBILITY, 0);
 	vmwrite(GUEST_ACTIVITY_STATE, 0);
 	vmwrite(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	return 0;
 }
 
 int vmx_vcpu_init(struct vcpu *v)
@@ -199,6 +215,5 @@ int vmx_vcpu_init(struct vcpu *v)
 
 	setup_controls(v);
 	setup_host_state(c);
-	setup_guest_state(v);
-	return 0;
+	return setup_guest_state(v);
 }

@@ -24,7 +24,8 @@ static const struct {
 	{ VMX_CTL_PROC,
 	  CPU_HLT_EXITING | CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | CPU_SECONDARY_CONTROLS, 0 },
 	{ VMX_CTL_PROC2, CPU2_ENABLE_EPT,
-	  CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_WBINVD_EXITING },
+	  CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_WBINVD_EXITING |
+	  CPU2_UNRESTRICTED_GUEST },
 	{ VMX_CTL_EXIT, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
 	  EXIT_SAVE_PAT | EXIT_LOAD_PAT },
 	{ VMX_CTL_ENTRY, ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_EFER, ENTRY_LOAD_PAT },
@@ -115,4 +116,14 @@ int vmx_cpu_enable(struct cpu *c)
 	}
 	c->vmx_on = true;
 	return 0;
+}
+
+u64 vmx_guest_cr0_fixed0(void)
+{
+	u64 fixed0 = vmx_ctls.cr0_fixed0;
+
+	/* Unrestricted guest lets CR0.PE and CR0.PG be 0 in VMX non-root (SDM Vol. 3C §24.8). */
+	if (vmx_ctls.proc2 & CPU2_UNRESTRICTED_GUEST)
+		fixed0 &= ~(CR0_PE | CR0_PG);
+	return fixed0;
 }

@@ -13,9 +13,6 @@ struct vcpu;
 /** Build @p p's second-level translation (EPT: guest RAM only) and VMX bitmaps. Returns 0 or -1. */
 int arch_partition_init(struct partition *p);
 
-/** Write the boot structures of guest_abi.h (GDT, page tables, boot info) into @p p's RAM. */
-void arch_prepare_boot(struct partition *p);
-
 /** Free what arch_partition_init() allocated. */
 void arch_partition_destroy(struct partition *p);
 

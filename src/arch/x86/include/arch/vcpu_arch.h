@@ -8,6 +8,7 @@
 #include <hvlab/types.h>
 #include <arch/ept.h>
 #include <arch/regs.h>
+#include <hvlab/boot_state.h>
 
 /**
  * Guest registers VMX does not keep in the VMCS, saved by vmentry.S on every exit.
@@ -25,7 +26,7 @@ struct arch_vcpu {
 	bool launched;            /**< VMLAUNCH done: later entries use VMRESUME (§25.11.3) */
 	u64 xcr0;                 /**< the guest's XCR0, loaded while it runs */
 	u64 cr8;                  /**< task priority, if CR8 accesses exit */
-	u64 entry_rip;            /**< where the guest starts (set by the image loader) */
+	struct boot_state boot;   /**< how vCPU 0 starts (filled by the image loader) */
 };
 
 /** VMX state of one partition. */

@@ -35,6 +35,10 @@ int vmx_global_init(void);
  */
 int vmx_cpu_enable(struct cpu *c);
 
+/** The CR0 bits a guest must keep set: VMX's fixed-0 bits, without PE and PG when the
+ *  unrestricted-guest control is on. */
+u64 vmx_guest_cr0_fixed0(void);
+
 /** Set up the VMCS of @p v for its partition's entry state. Returns 0 or -1. */
 int vmx_vcpu_init(struct vcpu *v);
 
