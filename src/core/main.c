@@ -14,6 +14,7 @@
 #include <hvlab/sched.h>
 #include <hvlab/lib.h>
 #include <hvlab/selftest.h>
+#include <hvlab/vtimer.h>
 #include <arch/acpi.h>
 #include <arch/cpu.h>
 #include <arch/idt.h>
@@ -116,6 +117,8 @@ void hv_main(u32 magic, u64 mbi)
 	memory_init(&boot_info, mbi, boot_info.mbi_size);
 	discover_cpus();
 	lapic_init();
+	vtime_set_tsc_hz(tsc_calibrate());
+	printk("hvlab: TSC runs at %lu kHz\n", vtime_tsc_hz() / 1000);
 	if (vmx_global_init() < 0)
 		hv_poweroff(STATUS_NO_VMX);
 	if (load_config() < 0)

@@ -12,6 +12,7 @@
 #include <hvlab/memory.h>
 #include <hvlab/multiboot2.h>
 #include <hvlab/lib.h>
+#include <hvlab/irq.h>
 #include <arch/partition_arch.h>
 #include <arch/percpu.h>
 #include <arch/vmexit.h>
@@ -34,11 +35,6 @@ static int check_against_machine(const struct partition_config *pc, u64 *mem_nee
 			       pc->name, pc->cpus[i], ncpus, ncpus == 1 ? "" : "s");
 			return -1;
 		}
-	}
-	if (pc->ncpus > 1) {
-		printk("hvlab: config: partition '%s' has %u vCPUs; more than one vCPU per partition "
-		       "is not supported yet\n", pc->name, pc->ncpus);
-		return -1;
 	}
 	if (!mb2_find_module(&boot_info, pc->image)) {
 		printk("hvlab: config: partition '%s': no boot module named '%s'\n", pc->name, pc->image);
@@ -82,8 +78,11 @@ static int create_one(struct partition *p, const struct partition_config *pc, u1
 		printk("hvlab: partition '%s': out of memory for its translation tables\n", p->name);
 		return -1;
 	}
+	/* vCPU 0 starts at the image's entry; the others wait for the guest to start them
+	 * with INIT and STARTUP IPIs, as application processors do (SDM Vol. 3A §9.4). */
 	for (u32 i = 0; i < p->nvcpus; i++)
-		p->vcpu[i] = (struct vcpu){ .part = p, .id = i, .cpu = pc->cpus[i], .state = VCPU_RUNNABLE };
+		p->vcpu[i] = (struct vcpu){ .part = p, .id = i, .cpu = pc->cpus[i],
+					    .state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI };
 
 	const struct mb2_module *m = mb2_find_module(&boot_info, pc->image);
 	const struct mb2_module *initrd = pc->initrd[0] ? mb2_find_module(&boot_info, pc->initrd) : NULL;
@@ -129,32 +128,45 @@ int partitions_create(const struct hv_config *cfg)
 	return 0;
 }
 
-static void end_partition(struct partition *p, u8 kind)
+/* Mark @p ended (the first reason wins) and make each of its vCPUs notice. */
+static bool end_partition(struct partition *p, u8 kind)
 {
+	bool first = false;
+
 	spin_lock(&p->lock);
 	if (p->state != PART_ENDED) {
 		p->end_kind = kind;
 		p->state = PART_ENDED;
+		first = true;
 	}
 	spin_unlock(&p->lock);
+	for (u32 i = 0; first && i < p->nvcpus; i++)
+		vcpu_kick(&p->vcpu[i]);
+	return first;
 }
 
 void partition_exit(struct partition *p, u32 status)
 {
+	if (partition_ended(p))
+		return;
 	p->exit_status = status;
-	end_partition(p, END_EXIT);
-	printk("hvlab: partition %s exited with status %u\n", p->name, status);
+	if (end_partition(p, END_EXIT))
+		printk("hvlab: partition %s exited with status %u\n", p->name, status);
 }
 
 void partition_fault(struct partition *p, const char *fmt, ...)
 {
+	char reason[sizeof(p->end_reason)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(p->end_reason, sizeof(p->end_reason), fmt, ap);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	end_partition(p, END_FAULT);
-	printk("hvlab: partition %s stopped: %s\n", p->name, p->end_reason);
+	if (partition_ended(p))
+		return; /* the first reason is the one that counts */
+	memcpy(p->end_reason, reason, sizeof(reason));
+	if (end_partition(p, END_FAULT))
+		printk("hvlab: partition %s stopped: %s\n", p->name, p->end_reason);
 }
 
 int pio_register(struct partition *p, u16 base, u16 count, const struct pio_ops *ops, void *state,

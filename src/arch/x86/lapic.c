@@ -6,6 +6,7 @@
 #include <arch/lapic.h>
 #include <arch/cpu.h>
 #include <hvlab/memory.h>
+#include <arch/idt.h>
 
 #define APIC_BASE_MASK 0xfffff000ULL
 #define APIC_BASE_ENABLE BIT(11)
@@ -29,14 +30,60 @@ static void lapic_write(u32 reg, u32 v)
 	lapic_regs[reg / 4] = v;
 }
 
+static void host_irq_trap(struct trap_frame *f)
+{
+	host_irq_handle((u8)f->vector);
+}
+
 void lapic_init(void)
 {
+	idt_set_handler(HOST_VECTOR_TIMER, host_irq_trap);
+	idt_set_handler(HOST_VECTOR_KICK, host_irq_trap);
+	idt_set_handler(HOST_VECTOR_SPURIOUS, host_irq_trap);
 	u64 base = rdmsr(MSR_IA32_APIC_BASE);
 
 	if (!(base & APIC_BASE_ENABLE))
 		wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_ENABLE);
 	lapic_regs = phys_to_virt(base & APIC_BASE_MASK);
-	lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | SVR_APIC_ENABLE | 0xff); /* spurious vector 0xff */
+	lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | SVR_APIC_ENABLE | HOST_VECTOR_SPURIOUS);
+}
+
+void lapic_eoi(void)
+{
+	lapic_write(LAPIC_EOI, 0);
+}
+
+void host_irq_handle(u8 vector)
+{
+	/* Kicks and wake-ups carry no work of their own: what they announce is found by the
+	 * scheduler and the run loop when they look at the vCPU's state again. */
+	if (vector != HOST_VECTOR_SPURIOUS)
+		lapic_eoi();
+}
+
+#define LAPIC_LVT_TIMER 0x320
+#define LVT_TSC_DEADLINE (2 << 17)
+#define MSR_TSC_DEADLINE 0x6e0
+
+bool lapic_timer_deadline(u64 deadline)
+{
+	static int has_tsc_deadline = -1;
+
+	if (has_tsc_deadline < 0)
+		has_tsc_deadline = (cpuid(1, 0).ecx >> 24) & 1; /* CPUID.1:ECX.TSC-Deadline */
+	if (!has_tsc_deadline)
+		return false;
+	lapic_write(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | HOST_VECTOR_TIMER);
+	wrmsr(MSR_TSC_DEADLINE, deadline);
+	return true;
+}
+
+u64 tsc_calibrate(void)
+{
+	u64 start = rdtsc();
+
+	udelay(10000);
+	return (rdtsc() - start) * 100;
 }
 
 u32 lapic_id(void)
@@ -50,6 +97,11 @@ static void send_ipi(u32 apic_id, u32 icr_low)
 	lapic_write(LAPIC_ICR_LOW, icr_low);
 	for (int i = 0; i < 100000 && (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING); i++)
 		cpu_relax();
+}
+
+void lapic_send_ipi(u32 apic_id, u8 vector)
+{
+	send_ipi(apic_id, vector); /* fixed delivery, physical destination, edge */
 }
 
 void lapic_start_ap(u32 apic_id, u8 vector)

@@ -49,7 +49,7 @@ void arch_partition_destroy(struct partition *p)
 		frames_free(p->arch.msr_bitmap_pa, 1);
 }
 
-void arch_run_vcpu(struct vcpu *v)
+enum vcpu_run_result arch_run_vcpu(struct vcpu *v, u64 deadline)
 {
-	vmx_run_vcpu(v);
+	return vmx_run_vcpu(v, deadline);
 }

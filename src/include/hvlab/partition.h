@@ -14,6 +14,7 @@
 #include <hvlab/config.h>
 #include <hvlab/spinlock.h>
 #include <arch/vcpu_arch.h>
+#include <hvlab/vtimer.h>
 
 #define MAX_PARTITIONS CONFIG_MAX_PARTITIONS
 #define MAX_VCPUS CONFIG_MAX_VCPUS
@@ -52,14 +53,21 @@ struct mmio_region {
 	const char *name;
 };
 
-enum vcpu_state { VCPU_STOPPED = 0, VCPU_RUNNABLE, VCPU_RUNNING };
+enum vcpu_state {
+	VCPU_STOPPED = 0, /**< not started, or its partition ended */
+	VCPU_RUNNABLE,    /**< ready to enter the guest */
+	VCPU_RUNNING,     /**< in the guest (or handling its exit) on its CPU */
+	VCPU_HALTED,      /**< executed HLT: waits for an interrupt (or NMI/INIT if IF was 0) */
+	VCPU_WAIT_SIPI,   /**< after INIT: waits for a STARTUP IPI (SDM Vol. 3A §9.4.4) */
+};
 
 /** One virtual CPU. */
 struct vcpu {
 	struct partition *part;
 	u32 id;              /**< vCPU number inside the partition */
 	u32 cpu;             /**< physical CPU it runs on (struct cpu index) */
-	u8 state;            /**< enum vcpu_state */
+	volatile u8 state;   /**< enum vcpu_state */
+	bool halted_with_if; /**< VCPU_HALTED with RFLAGS.IF set: interrupts wake it */
 	struct arch_vcpu arch;
 };
 
@@ -102,6 +110,9 @@ struct partition {
 	char end_reason[128];          /**< END_FAULT: why */
 	struct partition_counters counters;
 	spinlock_t lock;
+	struct vtimer *timers;         /**< armed virtual timers (src/core/vtimer.c) */
+	spinlock_t timer_lock;
+	spinlock_t device_lock;        /**< held while any device model of this partition runs */
 };
 
 extern struct partition partitions[MAX_PARTITIONS];

@@ -46,4 +46,15 @@ void vtimer_arm(struct vtimer *t, u64 deadline);
 /** Disarm @p t. */
 void vtimer_cancel(struct vtimer *t);
 
+/* For the scheduler. */
+
+/** Set the TSC frequency measured at boot. */
+void vtime_set_tsc_hz(u64 hz);
+
+/** Fire every timer of @p p whose deadline has passed. */
+void vtimers_run(struct partition *p);
+
+/** The earliest armed deadline of @p p, or 0 when none is armed. */
+u64 vtimers_next_deadline(struct partition *p);
+
 #endif

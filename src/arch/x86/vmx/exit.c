@@ -1,18 +1,22 @@
 /**
  * @file exit.c
- * @brief The vCPU run loop and the VM-exit dispatcher.
+ * @brief Running a vCPU for one turn, and the VM-exit dispatcher.
  *
  * Enter the guest; when it exits, read why (SDM Vol. 3C §28.2) and call the handler
  * registered for that reason in the exit-handler table. A reason with no handler is
  * reported with its number, name, qualification and guest RIP, and ends that guest only:
- * the hypervisor and every other partition go on.
+ * the hypervisor and every other partition go on. The turn ends when the vCPU halts, its
+ * time slice or a timer deadline comes (VMX-preemption timer, §26.5.1), or its partition
+ * ends; the scheduler (src/core/sched.c) then decides what runs next.
  */
 #include <arch/vmx.h>
 #include <arch/vmcs.h>
 #include <arch/vmexit.h>
 #include <arch/cpu.h>
+#include <arch/lapic.h>
 #include <hvlab/partition.h>
 #include <hvlab/console.h>
+#include <hvlab/vtimer.h>
 
 extern const struct exit_handler __exit_handlers_start[], __exit_handlers_end[];
 
@@ -46,6 +50,7 @@ void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error_
 		vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
 	}
 	vmwrite(VM_ENTRY_INTR_INFO, info);
+	v->arch.reinject_info = 0; /* the new exception replaces an interrupted delivery */
 	v->part->counters.injections++;
 }
 
@@ -67,6 +72,7 @@ static enum exit_action dispatch(struct vcpu *v)
 	e.qualification = vmread(EXIT_QUALIFICATION);
 	e.rip = vmread(GUEST_RIP);
 	e.insn_len = (u32)vmread(VM_EXIT_INSTRUCTION_LEN);
+	vmx_save_idt_vectoring(v);
 
 	struct partition_counters *cnt = &v->part->counters;
 	cnt->exits_total++;
@@ -86,18 +92,76 @@ static void switch_xcr0(u64 value)
 		xsetbv(0, value);
 }
 
-void vmx_run_vcpu(struct vcpu *v)
+/* Make @v's VMCS current on this CPU, setting it up on the first run (a vCPU never moves
+ * between CPUs, so its VMCS never needs a VMCLEAR to migrate, §25.11.1). */
+static int load_vmcs(struct vcpu *v)
+{
+	struct cpu *c = this_cpu();
+
+	if (!v->arch.vmcs_pa)
+		return vmx_vcpu_init(v);
+	if (c->current != v) {
+		u8 ok;
+		__asm__ volatile("vmptrld %1; seta %0" : "=qm"(ok) : "m"(v->arch.vmcs_pa) : "cc", "memory");
+		if (!ok)
+			return -1;
+		c->current = v;
+	}
+	return 0;
+}
+
+/* Arm the VMX-preemption timer for @deadline (TSC), or turn it off for 0 (§26.5.1). */
+static void set_preemption_deadline(u64 deadline)
+{
+	u32 pin = vmx_ctls.pin;
+
+	if (deadline && vmx_caps.preemption_timer) {
+		u64 now = rdtsc();
+		u64 ticks = deadline > now ? (deadline - now) >> vmx_caps.preemption_timer_shift : 0;
+		vmwrite(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
+		pin |= PIN_PREEMPTION_TIMER;
+	}
+	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
+}
+
+/* INIT and STARTUP IPIs sent to this vCPU by others (SDM Vol. 3A §9.4.4). */
+static bool take_init(struct vcpu *v)
+{
+	struct vlapic *l = &v->arch.lapic;
+
+	if (!__atomic_exchange_n(&l->init_pending, 0, __ATOMIC_SEQ_CST))
+		return false;
+	u64 base = l->apic_base;
+	vlapic_reset(v);
+	l->apic_base = base; /* INIT keeps the APIC base MSR (§11.4.7.3) */
+	v->state = VCPU_WAIT_SIPI;
+	return true;
+}
+
+enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 {
 	struct partition *p = v->part;
 
 	if (!handlers_ready)
 		build_handler_index();
-	if (vmx_vcpu_init(v) < 0) {
-		partition_fault(p, "could not set up the VMCS of vCPU %u", v->id);
-		return;
+	if (load_vmcs(v) < 0) {
+		if (!partition_ended(p))
+			partition_fault(p, "could not set up the VMCS of vCPU %u", v->id);
+		return RUN_ENDED;
+	}
+	if (v->arch.start_sipi) {
+		vmx_vcpu_enter_real_mode(v, v->arch.start_sipi & 0xff);
+		v->arch.start_sipi = 0;
 	}
 	v->state = VCPU_RUNNING;
 	while (!partition_ended(p)) {
+		if (take_init(v))
+			return RUN_YIELD;
+		vtimers_run(p);
+		vmx_inject_pending(v);
+		u64 next = vtimers_next_deadline(p);
+		set_preemption_deadline(!next || (deadline && deadline < next) ? deadline : next);
+
 		if (v->arch.xcr0 != 1)
 			switch_xcr0(v->arch.xcr0);
 		int err = vmx_enter(&v->arch.regs, v->arch.launched);
@@ -111,8 +175,40 @@ void vmx_run_vcpu(struct vcpu *v)
 			break;
 		}
 		v->arch.launched = true;
-		if (dispatch(v) == EXIT_STOP)
+		enum exit_action a = dispatch(v);
+		if (a == EXIT_STOP)
 			break;
+		if (a == EXIT_YIELD) {
+			if (v->state == VCPU_RUNNING)
+				v->state = VCPU_RUNNABLE;
+			return RUN_YIELD;
+		}
+		if (deadline && rdtsc() >= deadline) {
+			v->state = VCPU_RUNNABLE;
+			return RUN_YIELD;
+		}
 	}
 	v->state = VCPU_STOPPED;
+	return RUN_ENDED;
 }
+
+/* VMX-preemption timer expired (exit reason 52): a timer is due or the slice is over. */
+static enum exit_action handle_preemption_timer(struct vcpu *v, struct vmexit *e)
+{
+	vtimers_run(v->part);
+	return EXIT_RESUME; /* vmx_run_vcpu() checks the slice deadline */
+}
+EXIT_HANDLER(EXIT_REASON_PREEMPTION_TIMER, handle_preemption_timer);
+
+/* A physical interrupt arrived while the guest ran (exit reason 1). With "acknowledge
+ * interrupt on exit" the vector is in the exit information (SDM Vol. 3C §28.2.2); the
+ * hypervisor's own handler runs (a kick, a timer wake-up). */
+static enum exit_action handle_external_interrupt(struct vcpu *v, struct vmexit *e)
+{
+	u32 info = (u32)vmread(VM_EXIT_INTR_INFO);
+
+	if (info & INTR_INFO_VALID)
+		host_irq_handle(info & 0xff);
+	return EXIT_RESUME;
+}
+EXIT_HANDLER(EXIT_REASON_EXTERNAL_INTERRUPT, handle_external_interrupt);

@@ -16,6 +16,7 @@
 #define CPUID1_ECX_MONITOR BIT(3)
 #define CPUID1_ECX_VMX BIT(5)
 #define CPUID1_ECX_X2APIC BIT(21)
+#define CPUID1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID1_ECX_OSXSAVE BIT(27)
 #define CPUID1_ECX_HYPERVISOR BIT(31)
 
@@ -47,11 +48,14 @@ static enum exit_action handle_cpuid(struct vcpu *v, struct vmexit *e)
 	} else {
 		r = cpuid(leaf, subleaf);
 		if (leaf == 1) {
-			r.ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_MONITOR | CPUID1_ECX_X2APIC | CPUID1_ECX_OSXSAVE);
-			r.ecx |= CPUID1_ECX_HYPERVISOR;
+			r.ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
+			/* The virtual local APIC has x2APIC mode and the TSC-deadline timer. */
+			r.ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
 			if (vmread(GUEST_CR4) & CR4_OSXSAVE) /* OSXSAVE mirrors the guest's CR4 */
 				r.ecx |= CPUID1_ECX_OSXSAVE;
 			r.ebx = (r.ebx & 0x00ffffff) | (v->id << 24); /* initial APIC ID = vCPU number */
+		} else if (leaf == 0xb || leaf == 0x1f) {
+			r.edx = v->id; /* x2APIC ID of this logical processor */
 		}
 	}
 	gpr[GPR_RAX] = r.eax;

@@ -13,15 +13,14 @@
 #define XCR0_SSE BIT(1)
 #define XCR0_AVX BIT(2)
 
-/* HLT (exit reason 12). With no virtual interrupt sources yet, a halted vCPU can never be
- * woken: report that plainly instead of hanging. */
+/* HLT (exit reason 12): the vCPU sleeps until an interrupt it can take (or, with RFLAGS.IF
+ * clear, an NMI or INIT) arrives; the scheduler runs something else meanwhile. */
 static enum exit_action handle_hlt(struct vcpu *v, struct vmexit *e)
 {
-	bool interrupts_on = vmread(GUEST_RFLAGS) & RFLAGS_IF;
-
-	partition_fault(v->part, "vCPU %u halted at RIP 0x%lx with interrupts %s: nothing can wake it",
-			v->id, e->rip, interrupts_on ? "enabled, but no interrupt source" : "disabled");
-	return EXIT_STOP;
+	vcpu_skip_instruction(v, e);
+	v->halted_with_if = vmread(GUEST_RFLAGS) & RFLAGS_IF;
+	v->state = VCPU_HALTED;
+	return EXIT_YIELD;
 }
 EXIT_HANDLER(EXIT_REASON_HLT, handle_hlt);
 

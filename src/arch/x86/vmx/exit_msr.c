@@ -22,9 +22,6 @@
 #define MSR_IA32_PLATFORM_ID 0x17
 
 #define FEATURE_CONTROL_LOCKED BIT(0)
-#define APIC_BASE_BSP BIT(8)
-#define APIC_BASE_ENABLE BIT(11)
-#define APIC_DEFAULT_BASE 0xfee00000ULL
 
 /** How one emulated MSR is read and written; write returns false to raise #GP. */
 struct msr_emulation {
@@ -77,10 +74,6 @@ static u64 read_tsc(struct vcpu *v) { return rdtsc(); }
 static u64 read_zero(struct vcpu *v) { return 0; }
 static bool write_ignore(struct vcpu *v, u64 value) { return true; }
 static u64 read_feature_control(struct vcpu *v) { return FEATURE_CONTROL_LOCKED; /* VMX off */ }
-static u64 read_apic_base(struct vcpu *v)
-{
-	return APIC_DEFAULT_BASE | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0);
-}
 static u64 read_misc_enable(struct vcpu *v) { return 1; /* fast strings */ }
 
 static const struct msr_emulation msr_table[] = {
@@ -88,7 +81,6 @@ static const struct msr_emulation msr_table[] = {
 	{ MSR_IA32_PAT, read_pat, write_pat },
 	{ MSR_IA32_TSC, read_tsc, NULL },
 	{ MSR_IA32_FEATURE_CONTROL, read_feature_control, NULL },
-	{ MSR_IA32_APIC_BASE, read_apic_base, NULL },
 	{ MSR_IA32_MTRRCAP, read_zero, NULL },          /* no MTRRs: memory is write-back */
 	{ MSR_IA32_MTRR_DEF_TYPE, read_zero, write_ignore },
 	{ MSR_IA32_MISC_ENABLE, read_misc_enable, write_ignore },
@@ -105,16 +97,25 @@ static const struct msr_emulation *find_msr(u32 index)
 	return NULL;
 }
 
+/* The local APIC's MSRs: IA32_APIC_BASE, TSC_DEADLINE and the x2APIC range (vlapic.c). */
+static bool is_apic_msr(u32 index)
+{
+	return index == MSR_IA32_APIC_BASE || index == 0x6e0 || (index >= 0x800 && index <= 0x8ff);
+}
+
 static enum exit_action handle_rdmsr(struct vcpu *v, struct vmexit *e)
 {
 	u64 *gpr = v->arch.regs.gpr;
-	const struct msr_emulation *m = find_msr((u32)gpr[GPR_RCX]);
+	u32 index = (u32)gpr[GPR_RCX];
+	const struct msr_emulation *m = find_msr(index);
+	u64 value;
 
-	if (!m || !m->read) {
+	if (is_apic_msr(index) ? !vlapic_rdmsr(v, index, &value) : (!m || !m->read)) {
 		vcpu_inject_exception(v, EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}
-	u64 value = m->read(v);
+	if (!is_apic_msr(index))
+		value = m->read(v);
 	gpr[GPR_RAX] = (u32)value;
 	gpr[GPR_RDX] = value >> 32;
 	vcpu_skip_instruction(v, e);
@@ -125,10 +126,11 @@ EXIT_HANDLER(EXIT_REASON_RDMSR, handle_rdmsr);
 static enum exit_action handle_wrmsr(struct vcpu *v, struct vmexit *e)
 {
 	u64 *gpr = v->arch.regs.gpr;
-	const struct msr_emulation *m = find_msr((u32)gpr[GPR_RCX]);
+	u32 index = (u32)gpr[GPR_RCX];
+	const struct msr_emulation *m = find_msr(index);
 	u64 value = (gpr[GPR_RDX] << 32) | (u32)gpr[GPR_RAX];
 
-	if (!m || !m->write || !m->write(v, value)) {
+	if (is_apic_msr(index) ? !vlapic_wrmsr(v, index, value) : (!m || !m->write || !m->write(v, value))) {
 		vcpu_inject_exception(v, EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}

@@ -192,6 +192,45 @@ static int setup_guest_state(struct vcpu *v)
 	return 0;
 }
 
+void vmx_vcpu_enter_real_mode(struct vcpu *v, u8 vector)
+{
+	u64 cr0 = CR0_ET;
+
+	vmwrite(GUEST_CR0, vmx_fix_cr(cr0, vmx_guest_cr0_fixed0(), vmx_ctls.cr0_fixed1));
+	vmwrite(CR0_READ_SHADOW, cr0);
+	vmwrite(GUEST_CR4, vmx_fix_cr(0, vmx_ctls.cr4_fixed0, vmx_ctls.cr4_fixed1));
+	vmwrite(CR4_READ_SHADOW, 0);
+	vmwrite(GUEST_CR3, 0);
+	vmwrite(GUEST_IA32_EFER, 0);
+	vmwrite(VM_ENTRY_CONTROLS, vmx_ctls.entry & ~(u64)ENTRY_IA32E_MODE_GUEST);
+	/* Real-mode segments: base = selector << 4, limit 64 KiB (SDM Vol. 3C §27.3.1.2). */
+	static const enum vmcs_field data_segs[] = { GUEST_DS_SELECTOR, GUEST_ES_SELECTOR, GUEST_SS_SELECTOR,
+						     GUEST_FS_SELECTOR, GUEST_GS_SELECTOR };
+	for (size_t i = 0; i < ARRAY_SIZE(data_segs); i++) {
+		u32 index = (data_segs[i] - GUEST_ES_SELECTOR) / 2;
+		vmwrite(data_segs[i], 0);
+		vmwrite(GUEST_ES_BASE + index * 2, 0);
+		vmwrite(GUEST_ES_LIMIT + index * 2, 0xffff);
+		vmwrite(GUEST_ES_AR + index * 2, 0x93);
+	}
+	vmwrite(GUEST_CS_SELECTOR, (u64)vector << 8);
+	vmwrite(GUEST_CS_BASE, (u64)vector << 12);
+	vmwrite(GUEST_CS_LIMIT, 0xffff);
+	vmwrite(GUEST_CS_AR, 0x9b);
+	vmwrite(GUEST_GDTR_BASE, 0);
+	vmwrite(GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(GUEST_IDTR_BASE, 0);
+	vmwrite(GUEST_IDTR_LIMIT, 0xffff);
+	vmwrite(GUEST_RIP, 0);
+	vmwrite(GUEST_RSP, 0);
+	vmwrite(GUEST_RFLAGS, RFLAGS_RESERVED1);
+	vmwrite(GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(GUEST_ACTIVITY_STATE, 0);
+	for (int r = 0; r < GPR_COUNT; r++)
+		v->arch.regs.gpr[r] = 0;
+	v->arch.xcr0 = 1;
+}
+
 int vmx_vcpu_init(struct vcpu *v)
 {
 	struct cpu *c = this_cpu();

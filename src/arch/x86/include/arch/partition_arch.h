@@ -16,7 +16,19 @@ int arch_partition_init(struct partition *p);
 /** Free what arch_partition_init() allocated. */
 void arch_partition_destroy(struct partition *p);
 
-/** Run @p v on the calling CPU until its partition ends. */
-void arch_run_vcpu(struct vcpu *v);
+/** Why a vCPU's turn on its CPU ended. */
+enum vcpu_run_result {
+	RUN_ENDED, /**< its partition ended */
+	RUN_YIELD, /**< it halted, waits for a SIPI, or its time (@p deadline) is up */
+};
+
+/** Run @p v on the calling CPU until @p deadline (TSC; 0 = none), a halt, or its partition's end. */
+enum vcpu_run_result arch_run_vcpu(struct vcpu *v, u64 deadline);
+
+/** Interrupt physical CPU @p cpu so the vCPU it runs exits, or it leaves its idle wait. */
+void arch_kick_cpu(u32 cpu);
+
+/** Wait on this CPU, interrupts on, until a kick or the TSC reaches @p deadline (0 = none). */
+void arch_idle_until(u64 deadline);
 
 #endif

@@ -9,6 +9,7 @@
 #include <arch/ept.h>
 #include <arch/regs.h>
 #include <hvlab/boot_state.h>
+#include <arch/vlapic.h>
 
 /**
  * Guest registers VMX does not keep in the VMCS, saved by vmentry.S on every exit.
@@ -27,6 +28,11 @@ struct arch_vcpu {
 	u64 xcr0;                 /**< the guest's XCR0, loaded while it runs */
 	u64 cr8;                  /**< task priority, if CR8 accesses exit */
 	struct boot_state boot;   /**< how vCPU 0 starts (filled by the image loader) */
+	struct vlapic lapic;      /**< its virtual local APIC */
+	u32 start_sipi;           /**< 0x100 | vector: start in real mode there at the next entry */
+	u32 reinject_info;        /**< an event whose delivery an exit interrupted (IDT-vectoring info) */
+	u32 reinject_error;
+	u32 reinject_len;
 };
 
 /** VMX state of one partition. */

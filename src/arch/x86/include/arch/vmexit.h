@@ -54,6 +54,7 @@ struct vmexit {
 enum exit_action {
 	EXIT_RESUME,   /**< enter the guest again */
 	EXIT_STOP,     /**< the vCPU stops (its partition ended or paused) */
+	EXIT_YIELD,    /**< back to the scheduler: the vCPU halted, or its time is up */
 };
 
 /** A handler for one exit reason. */
@@ -72,6 +73,15 @@ const char *exit_reason_name(u32 reason);
 
 /** Move the guest past the instruction that exited. */
 void vcpu_skip_instruction(struct vcpu *v, const struct vmexit *e);
+
+/** Remember an event whose delivery this exit interrupted, to re-inject it (inject.c). */
+void vmx_save_idt_vectoring(struct vcpu *v);
+
+/** Inject what is pending for @p v, or ask for an interrupt window (inject.c). */
+void vmx_inject_pending(struct vcpu *v);
+
+/** Would a halted @p v wake now (interrupt it can take, NMI, INIT)? */
+bool vcpu_has_wakeup(struct vcpu *v);
 
 /** Inject hardware exception @p vector (with @p error_code if @p has_error) at the next entry. */
 void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error_code);

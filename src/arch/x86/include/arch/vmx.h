@@ -8,6 +8,7 @@
 #include <hvlab/types.h>
 #include <arch/vmx_caps.h>
 #include <arch/percpu.h>
+#include <arch/partition_arch.h>
 
 struct vcpu;
 struct partition;
@@ -46,10 +47,15 @@ int vmx_vcpu_init(struct vcpu *v);
 int vmx_partition_init(struct partition *p);
 
 /**
- * Run @p v on this CPU until its partition ends: enter the guest, dispatch each VM exit
- * to its handler (src/arch/x86/vmx/exit.c), repeat.
+ * Run @p v on this CPU: enter the guest, dispatch each VM exit to its handler
+ * (src/arch/x86/vmx/exit.c), repeat, until @p deadline (TSC, 0 = none), a halt, an INIT,
+ * or the end of its partition.
  */
-void vmx_run_vcpu(struct vcpu *v);
+enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline);
+
+/** Put @p v (its VMCS current) in the real-mode state a STARTUP IPI with @p vector gives
+ *  (SDM Vol. 3A §9.4.4.1: CS = vector << 8, IP = 0). */
+void vmx_vcpu_enter_real_mode(struct vcpu *v, u8 vector);
 
 /** Low-level entry (vmentry.S): returns 0 after a VM exit, 1/2 when VM entry failed. */
 int vmx_enter(void *regs, int launched);
