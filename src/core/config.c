@@ -39,7 +39,6 @@ struct parser {
 	size_t errlen;
 	struct hv_config *out;
 	struct partition_config *cur; /**< current section, NULL before the first */
-	u32 key_line[8];              /**< line where each key was set in this section, 0 = not yet */
 };
 
 /* Report "FILE:LINE: problem" (or "FILE: problem" when line is 0). Always returns false. */
@@ -132,6 +131,17 @@ static bool parse_uint(const char *s, u32 max, u32 *out)
 	return true;
 }
 
+/* The next comma-separated item of *rest, trimmed; *rest moves past it (NULL after the last). */
+static char *next_item(char **rest)
+{
+	char *item = *rest, *comma = strchr(item, ',');
+
+	if (comma)
+		*comma++ = '\0';
+	*rest = comma;
+	return trim(item);
+}
+
 /* ---- Setters: one per kind of value. ---- */
 
 static bool set_string(struct parser *ps, const struct cfg_key *key, struct partition_config *p,
@@ -171,12 +181,9 @@ static bool set_cpus(struct parser *ps, const struct cfg_key *key, struct partit
 	u32 n = 0;
 
 	memcpy(buf, value, strlen(value) + 1); /* value came from a LINE_MAX line */
-	for (char *item = buf; item;) {
-		char *comma = strchr(item, ',');
-		if (comma)
-			*comma = '\0';
+	for (char *rest = buf; rest;) {
 		u32 cpu;
-		if (!parse_uint(trim(item), CPU_MAX, &cpu))
+		if (!parse_uint(next_item(&rest), CPU_MAX, &cpu))
 			return fail(ps, "bad CPU list '%s' for %s (use e.g. 0 or 0,1)", value, key->name);
 		for (u32 i = 0; i < n; i++)
 			if (p->cpus[i] == cpu)
@@ -184,7 +191,6 @@ static bool set_cpus(struct parser *ps, const struct cfg_key *key, struct partit
 		if (n == CONFIG_MAX_VCPUS)
 			return fail(ps, "more than %d CPUs in %s", CONFIG_MAX_VCPUS, key->name);
 		p->cpus[n++] = cpu;
-		item = comma ? comma + 1 : NULL;
 	}
 	p->ncpus = n;
 	return true;
@@ -211,25 +217,151 @@ static bool set_choice(struct parser *ps, const struct cfg_key *key, struct part
 	return fail(ps, "bad value '%s' for %s (use %s)", value, key->name, list);
 }
 
+/* A host-physical address: "0x40000000", or a size such as "1G"; 2 MiB aligned. */
+static bool set_address(struct parser *ps, const struct cfg_key *key, struct partition_config *p,
+			const char *value)
+{
+	u64 addr = 0;
+	bool hex = value[0] == '0' && (value[1] == 'x' || value[1] == 'X');
+	bool ok = hex ? value[2] != '\0' : config_parse_size(value, &addr) == 0;
+
+	for (const char *d = value + 2; hex && ok && *d; d++) {
+		char c = (char)(*d | 0x20); /* lower case */
+		int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+		ok = v >= 0 && (addr >> 60) == 0;
+		addr = addr << 4 | (u64)(v & 0xf);
+	}
+	if (!ok)
+		return fail(ps, "bad address '%s' for %s (use e.g. 0x40000000)", value, key->name);
+	if (addr % CONFIG_IDENTITY_ALIGN)
+		return fail(ps, "%s '%s' is not 2 MiB aligned", key->name, value);
+	p->address = addr;
+	return true;
+}
+
+/* Is @p s one or more lower-case letters (a mode word rather than part of a PCI BDF)? */
+static bool is_word(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (*s < 'a' || *s > 'z')
+			return false;
+	return true;
+}
+
+static bool valid_name_char(char c);
+
+/*
+ * "uart0:shared, rtc:dedicated, 00:1f.3": device names, each with an optional mode after
+ * its last ':' (default shared). A ':' followed by something that is not a word belongs
+ * to the name, so a PCI BDF needs no quoting.
+ */
+static bool set_devices(struct parser *ps, const struct cfg_key *key, struct partition_config *p,
+			const char *value)
+{
+	char buf[LINE_MAX];
+	u32 n = 0;
+
+	memcpy(buf, value, strlen(value) + 1); /* value came from a LINE_MAX line */
+	for (char *rest = buf; rest;) {
+		char *name = next_item(&rest), *colon = NULL;
+		for (char *c = name; *c; c++)
+			if (*c == ':')
+				colon = c;
+		u8 mode = DEVICE_SHARED;
+		if (colon && (is_word(colon + 1) || colon[1] == '\0')) {
+			*colon = '\0';
+			const char *word = colon + 1;
+			if (strcmp(word, "dedicated") == 0)
+				mode = DEVICE_DEDICATED;
+			else if (strcmp(word, "shared") != 0)
+				return fail(ps, "bad mode '%s' for device '%s' in %s (use dedicated or shared)",
+					    word, name, key->name);
+		}
+		if (*name == '\0')
+			return fail(ps, "bad device list '%s' for %s (use e.g. uart0:dedicated, rtc)", value,
+				    key->name);
+		for (const char *c = name; *c; c++)
+			if (!valid_name_char(*c) && *c != ':')
+				return fail(ps, "bad device name '%s' in %s", name, key->name);
+		if (strlen(name) >= CONFIG_DEVICE_LEN)
+			return fail(ps, "device name '%s' is too long (at most %d characters)", name,
+				    CONFIG_DEVICE_LEN - 1);
+		for (u32 i = 0; i < n; i++)
+			if (strcmp(p->devices[i], name) == 0)
+				return fail(ps, "device '%s' listed twice in %s", name, key->name);
+		if (n == CONFIG_MAX_DEVICES)
+			return fail(ps, "more than %d devices in %s", CONFIG_MAX_DEVICES, key->name);
+		memcpy(p->devices[n], name, strlen(name) + 1);
+		p->device_mode[n++] = mode;
+	}
+	p->ndevices = n;
+	return true;
+}
+
 static const char *const paging_choices[] = { [PAGING_EPT] = "ept", [PAGING_SHADOW] = "shadow", NULL };
 static const char *const fault_choices[] = { [FAULT_END] = "end", [FAULT_RESET] = "reset", NULL };
+static const char *const yes_no[] = { [0] = "no", [1] = "yes", NULL };
+static const char *const on_off[] = { [0] = "off", [1] = "on", NULL };
+static const char *const cpu_modes[] = { [CPU_SHARED] = "shared", [CPU_DEDICATED] = "dedicated", NULL };
 
 #define FIELD(f) offsetof(struct partition_config, f), sizeof(((struct partition_config *)0)->f)
 
-/* The keys of a [partition NAME] section. Defaults are set in start_section(). */
-static const struct cfg_key keys[] = {
-	{ "image", set_string, FIELD(image), NULL, true },
-	{ "memory", set_memory, FIELD(memory), NULL, true },
-	{ "cpus", set_cpus, FIELD(cpus), NULL, false },
-	{ "paging", set_choice, FIELD(paging), paging_choices, false },
-	{ "cmdline", set_string, FIELD(cmdline), NULL, false },
-	{ "format", set_string, FIELD(format), NULL, false },
-	{ "initrd", set_string, FIELD(initrd), NULL, false },
-	{ "on_fault", set_choice, FIELD(on_fault), fault_choices, false },
+/* Rows of the key table, named so that checks across keys can find their lines. */
+enum {
+	KEY_IMAGE, KEY_MEMORY, KEY_CPUS, KEY_PAGING, KEY_CMDLINE, KEY_FORMAT, KEY_INITRD,
+	KEY_ON_FAULT, KEY_IDENTITY, KEY_ADDRESS, KEY_CPU_MODE, KEY_INTERCEPTION, KEY_DEVICES,
 };
 
-_Static_assert(ARRAY_SIZE(keys) <= ARRAY_SIZE(((struct parser *)0)->key_line),
-	       "struct parser.key_line needs a slot per key");
+/* The keys of a [partition NAME] section. Defaults are set in start_section(). */
+static const struct cfg_key keys[] = {
+	[KEY_IMAGE] = { "image", set_string, FIELD(image), NULL, true },
+	[KEY_MEMORY] = { "memory", set_memory, FIELD(memory), NULL, true },
+	[KEY_CPUS] = { "cpus", set_cpus, FIELD(cpus), NULL, false },
+	[KEY_PAGING] = { "paging", set_choice, FIELD(paging), paging_choices, false },
+	[KEY_CMDLINE] = { "cmdline", set_string, FIELD(cmdline), NULL, false },
+	[KEY_FORMAT] = { "format", set_string, FIELD(format), NULL, false },
+	[KEY_INITRD] = { "initrd", set_string, FIELD(initrd), NULL, false },
+	[KEY_ON_FAULT] = { "on_fault", set_choice, FIELD(on_fault), fault_choices, false },
+	[KEY_IDENTITY] = { "identity", set_choice, FIELD(identity), yes_no, false },
+	[KEY_ADDRESS] = { "address", set_address, FIELD(address), NULL, false },
+	[KEY_CPU_MODE] = { "cpu_mode", set_choice, FIELD(cpu_mode), cpu_modes, false },
+	[KEY_INTERCEPTION] = { "interception", set_choice, FIELD(interception), on_off, false },
+	[KEY_DEVICES] = { "devices", set_devices, FIELD(devices), NULL, false },
+};
+
+_Static_assert(ARRAY_SIZE(keys) <= CONFIG_MAX_KEYS, "partition_config.key_line needs a slot per key");
+
+u32 config_key_line(const struct partition_config *p, const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(keys[i].name, key) == 0 && p->key_line[i])
+			return p->key_line[i];
+	return p->line;
+}
+
+/* Keys that are each fine alone but not together; the message names the key's line. */
+static bool check_combinations(struct parser *ps, const struct partition_config *p)
+{
+	if (p->identity && !p->key_line[KEY_ADDRESS]) {
+		ps->line = p->key_line[KEY_IDENTITY];
+		return fail(ps, "identity = yes needs an address (the host-physical base)");
+	}
+	if (!p->identity && p->key_line[KEY_ADDRESS]) {
+		ps->line = p->key_line[KEY_ADDRESS];
+		return fail(ps, "address is only used with identity = yes");
+	}
+	if (p->identity && (p->address + p->memory < p->address || p->address + p->memory > BIT(52))) {
+		ps->line = p->key_line[KEY_ADDRESS];
+		return fail(ps, "address + memory is beyond the 52-bit physical address space");
+	}
+	if (!p->interception && p->cpu_mode != CPU_DEDICATED) {
+		ps->line = p->key_line[KEY_INTERCEPTION];
+		return fail(ps, "interception = off needs cpu_mode = dedicated");
+	}
+	return true;
+}
 
 /* The section that just ended must have every required key. */
 static bool finish_section(struct parser *ps)
@@ -237,12 +369,12 @@ static bool finish_section(struct parser *ps)
 	if (!ps->cur)
 		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (keys[i].required && ps->key_line[i] == 0) {
+		if (keys[i].required && ps->cur->key_line[i] == 0) {
 			ps->line = 0; /* the problem is the section as a whole */
 			return fail(ps, "partition '%s' has no %s", ps->cur->name, keys[i].name);
 		}
 	}
-	return true;
+	return check_combinations(ps, ps->cur);
 }
 
 static bool valid_name_char(char c)
@@ -291,10 +423,11 @@ static bool start_section(struct parser *ps, char *line)
 	p->cpus[0] = 0;      /* ... on CPU 0 */
 	p->paging = PAGING_EPT;
 	p->on_fault = FAULT_END;
+	p->cpu_mode = CPU_SHARED;
+	p->interception = 1;
 	memcpy(p->format, "auto", 5);
 	p->line = ps->line;
 	ps->cur = p;
-	memset(ps->key_line, 0, sizeof(ps->key_line));
 	return true;
 }
 
@@ -332,14 +465,14 @@ static bool set_key(struct parser *ps, char *line)
 		k++;
 	if (k == ARRAY_SIZE(keys))
 		return fail(ps, "unknown key '%s' in [partition %s]", name, ps->cur->name);
-	if (ps->key_line[k])
+	if (ps->cur->key_line[k])
 		return fail(ps, "duplicate key '%s' in [partition %s] (first at line %u)", name,
-			    ps->cur->name, ps->key_line[k]);
+			    ps->cur->name, ps->cur->key_line[k]);
 	if (!unquote(&value))
 		return fail(ps, "unmatched '\"' in value of %s", name);
 	if (!keys[k].set(ps, &keys[k], ps->cur, value))
 		return false;
-	ps->key_line[k] = ps->line;
+	ps->cur->key_line[k] = ps->line;
 	return true;
 }
 
@@ -374,6 +507,7 @@ int config_parse(const char *text, size_t len, const char *filename, struct hv_c
 	size_t pos = 0;
 
 	memset(out, 0, sizeof(*out));
+	snprintf(out->filename, sizeof(out->filename), "%s", ps.filename);
 	if (err && errlen)
 		err[0] = '\0';
 	if (!text)

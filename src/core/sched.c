@@ -17,6 +17,7 @@
 #include <hvlab/vtimer.h>
 #include <arch/partition_arch.h>
 #include <arch/vmexit.h>
+#include <arch/vlapic.h>
 #include <arch/cpu.h>
 
 #define SLICE_US 2000 /* time slice on a shared CPU */
@@ -31,6 +32,7 @@ void vcpu_kick(struct vcpu *v)
 /* Can @v run now? A halted vCPU becomes runnable when something would wake it. */
 static bool runnable(struct vcpu *v)
 {
+	vlapic_take_init(v);
 	if (v->state == VCPU_HALTED && vcpu_has_wakeup(v))
 		v->state = VCPU_RUNNABLE;
 	if (v->state == VCPU_WAIT_SIPI && v->arch.lapic.sipi_vector) {

@@ -298,6 +298,109 @@ static void test_small_error_buffer_is_terminated(void **state)
 	assert_int_equal(config_parse("[x]", 3, "scenario.cfg", &cfg, NULL, 0), -1);
 }
 
+/* A partition section with the required keys, then @p extra lines (starting at line 4). */
+#define PART(extra) "[partition a]\nimage = g\nmemory = 16M\n" extra
+
+static void test_new_keys_parse(void **state)
+{
+	assert_int_equal(parse(PART("identity = yes\n"
+				    "address = 0x40000000\n"
+				    "cpus = 1,2\n"
+				    "cpu_mode = dedicated\n"
+				    "interception = off\n"
+				    "devices = uart0:dedicated, rtc , 00:1f.3:shared, pit:shared\n")),
+			 0);
+	struct partition_config *a = &cfg.part[0];
+	assert_int_equal(a->identity, 1);
+	assert_int_equal(a->address, 0x40000000);
+	assert_int_equal(a->cpu_mode, CPU_DEDICATED);
+	assert_int_equal(a->interception, 0);
+	assert_int_equal(a->ndevices, 4);
+	assert_string_equal(a->devices[0], "uart0");
+	assert_int_equal(a->device_mode[0], DEVICE_DEDICATED);
+	assert_string_equal(a->devices[1], "rtc");
+	assert_int_equal(a->device_mode[1], DEVICE_SHARED);
+	assert_string_equal(a->devices[2], "00:1f.3");
+	assert_int_equal(a->device_mode[2], DEVICE_SHARED);
+	assert_string_equal(a->devices[3], "pit");
+	assert_int_equal(config_key_line(a, "address"), 5);
+	assert_int_equal(config_key_line(a, "devices"), 9);
+	assert_int_equal(config_key_line(a, "initrd"), 1);  /* not given: the section's line */
+	assert_int_equal(config_key_line(a, "nonsense"), 1);
+	assert_string_equal(cfg.filename, "x.cfg");
+}
+
+static void test_new_key_defaults_and_address_forms(void **state)
+{
+	assert_int_equal(parse(PART("")), 0);
+	assert_int_equal(cfg.part[0].identity, 0);
+	assert_int_equal(cfg.part[0].cpu_mode, CPU_SHARED);
+	assert_int_equal(cfg.part[0].interception, 1);
+	assert_int_equal(cfg.part[0].ndevices, 0);
+	assert_int_equal(parse(PART("identity = yes\naddress = 64M\n")), 0);
+	assert_int_equal(cfg.part[0].address, 64 << 20);
+	assert_int_equal(parse(PART("identity = yes\naddress = 0X0000000000A00000\n")), 0);
+	assert_int_equal(cfg.part[0].address, 10 << 20);
+	assert_int_equal(parse(PART("identity = no\ninterception = on\ncpu_mode = shared\n")), 0);
+	assert_int_equal(parse(PART("devices = \"uart1\"\n")), 0);
+	assert_int_equal(cfg.part[0].device_mode[0], DEVICE_SHARED);
+}
+
+static void test_bad_address(void **state)
+{
+	assert_refused(PART("identity = yes\naddress = 0x12345000\n"),
+		       "x.cfg:5: address '0x12345000' is not 2 MiB aligned");
+	assert_refused(PART("address = zz\n"), "x.cfg:4: bad address 'zz' for address (use e.g. 0x40000000)");
+	assert_refused(PART("address = 0x\n"), "x.cfg:4: bad address '0x' for address (use e.g. 0x40000000)");
+	assert_refused(PART("address = 0x4g\n"), "x.cfg:4: bad address '0x4g' for address (use e.g. 0x40000000)");
+	assert_refused(PART("address = 0x10000000000000000\n"),
+		       "x.cfg:4: bad address '0x10000000000000000' for address (use e.g. 0x40000000)");
+}
+
+static void test_identity_needs_address_and_vice_versa(void **state)
+{
+	assert_refused(PART("cmdline = x\nidentity = yes\n"),
+		       "x.cfg:5: identity = yes needs an address (the host-physical base)");
+	assert_refused(PART("address = 0x200000\ncmdline = x\n"),
+		       "x.cfg:4: address is only used with identity = yes");
+	assert_refused(PART("identity = no\naddress = 0x200000\n"),
+		       "x.cfg:5: address is only used with identity = yes");
+	assert_refused(PART("identity = yes\naddress = 0xfffffffffe00000\n"),
+		       "x.cfg:5: address + memory is beyond the 52-bit physical address space");
+	assert_refused(PART("identity = maybe\n"), "x.cfg:4: bad value 'maybe' for identity (use no or yes)");
+}
+
+static void test_interception_off_needs_dedicated_cpus(void **state)
+{
+	assert_refused(PART("interception = off\n"), "x.cfg:4: interception = off needs cpu_mode = dedicated");
+	assert_refused(PART("interception = off\ncpu_mode = shared\n"),
+		       "x.cfg:4: interception = off needs cpu_mode = dedicated");
+	/* The check names the line even when the section is not the last one. */
+	assert_refused(PART("interception = off\n") "[partition b]\n",
+		       "x.cfg:4: interception = off needs cpu_mode = dedicated");
+	assert_int_equal(parse(PART("cpu_mode = dedicated\ninterception = off\n")), 0);
+	assert_refused(PART("interception = no\n"), "x.cfg:4: bad value 'no' for interception (use off or on)");
+	assert_refused(PART("cpu_mode = exclusive\n"),
+		       "x.cfg:4: bad value 'exclusive' for cpu_mode (use shared or dedicated)");
+}
+
+static void test_bad_device_lists(void **state)
+{
+	assert_refused(PART("devices = uart0:dedicate\n"),
+		       "x.cfg:4: bad mode 'dedicate' for device 'uart0' in devices (use dedicated or shared)");
+	assert_refused(PART("devices = uart0:\n"),
+		       "x.cfg:4: bad mode '' for device 'uart0' in devices (use dedicated or shared)");
+	assert_refused(PART("devices = uart0,,rtc\n"),
+		       "x.cfg:4: bad device list 'uart0,,rtc' for devices (use e.g. uart0:dedicated, rtc)");
+	assert_refused(PART("devices = :shared\n"),
+		       "x.cfg:4: bad device list ':shared' for devices (use e.g. uart0:dedicated, rtc)");
+	assert_refused(PART("devices = uart0, uart0:shared\n"), "x.cfg:4: device 'uart0' listed twice in devices");
+	assert_refused(PART("devices = ua/rt\n"), "x.cfg:4: bad device name 'ua/rt' in devices");
+	assert_refused(PART("devices = abcdefghijklmnop\n"),
+		       "x.cfg:4: device name 'abcdefghijklmnop' is too long (at most 15 characters)");
+	assert_refused(PART("devices = d0,d1,d2,d3,d4,d5,d6,d7,d8\n"), "x.cfg:4: more than 8 devices in devices");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +432,12 @@ int main(void)
 		cmocka_unit_test(test_empty_image_is_refused),
 		cmocka_unit_test(test_nul_byte_is_refused),
 		cmocka_unit_test(test_small_error_buffer_is_terminated),
+		cmocka_unit_test(test_new_keys_parse),
+		cmocka_unit_test(test_new_key_defaults_and_address_forms),
+		cmocka_unit_test(test_bad_address),
+		cmocka_unit_test(test_identity_needs_address_and_vice_versa),
+		cmocka_unit_test(test_interception_off_needs_dedicated_cpus),
+		cmocka_unit_test(test_bad_device_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

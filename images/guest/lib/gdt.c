@@ -56,7 +56,11 @@ void gdt_init(void)
 	tss.ist[IST_CRITICAL - 1] = (u64)(ist_critical_stack + sizeof(ist_critical_stack));
 	tss.iomap_base = sizeof(tss);
 	set_tss_descriptor(&gdt[GDT_SEL_TSS / 8], (u64)&tss, sizeof(tss) - 1);
+	gdt_load();
+}
 
+void gdt_load(void)
+{
 	/* 2. Load it. */
 	struct dtr d = { .limit = sizeof(gdt) - 1, .base = (u64)gdt };
 	lgdt(&d);
@@ -76,6 +80,10 @@ void gdt_init(void)
 			 "1:"
 			 : : "r"((u64)GDT_SEL_DATA), "i"(GDT_SEL_CODE) : "rax", "memory");
 
-	/* 4. Load the task register: the CPU now finds the IST stacks through it. */
+	/* 4. Load the task register: the CPU now finds the IST stacks through it. LTR marks
+	 *    the descriptor busy and refuses a busy one (SDM Vol. 3A §8.2.2), so each
+	 *    processor clears the bit first: all share one TSS, and with it the IST stack of
+	 *    #DF/NMI/#MC (enough for a test library; two CPUs in #DF at once would collide). */
+	gdt[GDT_SEL_TSS / 8] &= ~(1ULL << 41);
 	__asm__ volatile("ltr %w0" : : "r"((u16)GDT_SEL_TSS));
 }

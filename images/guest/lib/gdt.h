@@ -20,4 +20,8 @@
 /** Build and load the GDT, reload every segment register, and load the TSS. */
 void gdt_init(void);
 
+/** Load the GDT built by gdt_init() on this processor (each AP calls it): reload the
+ *  segment registers and the task register. */
+void gdt_load(void);
+
 #endif

@@ -22,9 +22,11 @@
 #include "exit.h"
 #include "hypercall.h"
 #include "idt.h"
+#include "lapic.h"
 #include "mmio.h"
 #include "page_alloc.h"
 #include "paging.h"
+#include "smp.h"
 #include "test.h"
 #include "try.h"
 

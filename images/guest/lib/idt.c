@@ -28,13 +28,15 @@ struct __attribute__((packed)) idt_gate {
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static trap_handler_fn handlers[32];
+static irq_handler_fn irq_handlers[256];
+static volatile u64 stray_interrupts;
 
 /* How many exceptions are being handled right now: 1 in a normal handler, 2 if the
  * handler itself faulted; and the vector of the outer one. */
 static int trap_depth;
 static u64 outer_vector;
 
-extern const u64 isr_stub_table[32]; /* isr.S */
+extern const u64 isr_stub_table[256]; /* isr.S */
 
 static void set_gate(u8 vector, u64 handler, u8 ist)
 {
@@ -55,10 +57,28 @@ void idt_init(void)
 		u8 ist = (v == EXC_DF || v == EXC_NMI || v == EXC_MC) ? IST_CRITICAL : 0;
 		set_gate(v, isr_stub_table[v], ist);
 	}
-	/* Vectors 32-255 stay zero: not present. Interrupts are off in these guests. */
+	/* Vectors 32-255: interrupts, dispatched to irq_set_handler() handlers. */
+	for (int v = 32; v < 256; v++)
+		set_gate(v, isr_stub_table[v], 0);
 
+	idt_load();
+}
+
+void idt_load(void)
+{
 	struct dtr d = { .limit = sizeof(idt) - 1, .base = (u64)idt };
 	lidt(&d);
+}
+
+void irq_set_handler(u8 vector, irq_handler_fn fn)
+{
+	if (vector >= 32)
+		irq_handlers[vector] = fn;
+}
+
+u64 irq_stray_count(void)
+{
+	return stray_interrupts;
 }
 
 void idt_set_handler(u8 vector, trap_handler_fn fn)
@@ -82,6 +102,16 @@ static void report(const char *what, const struct trap_frame *f, u64 cr2)
 /* Called by isr_common (isr.S) with the saved frame, for every exception. */
 void trap_handler(struct trap_frame *f)
 {
+	/* Interrupts (vectors 32-255) are not exceptions: run their handler and return. The
+	 * handler signals EOI to the interrupt controller itself. */
+	if (f->vector >= 32) {
+		if (irq_handlers[f->vector])
+			irq_handlers[f->vector](f->vector);
+		else
+			__atomic_add_fetch(&stray_interrupts, 1, __ATOMIC_SEQ_CST);
+		return;
+	}
+
 	/* CR2 first: a fault while handling this one would overwrite it. */
 	u64 cr2 = read_cr2();
 

@@ -31,8 +31,20 @@
  *  on (to guest_try() or the fatal report). */
 typedef bool (*trap_handler_fn)(struct trap_frame *f);
 
+/** A handler for an interrupt vector (32-255); it must send the EOI itself. */
+typedef void (*irq_handler_fn)(u64 vector);
+
+/** Route interrupt @p vector (32-255) to @p fn (NULL: count it as stray). */
+void irq_set_handler(u8 vector, irq_handler_fn fn);
+
+/** How many interrupts arrived on a vector with no handler. */
+u64 irq_stray_count(void);
+
 /** Build and load the IDT. */
 void idt_init(void);
+
+/** Load the IDT built by idt_init() on this processor (each AP calls it). */
+void idt_load(void);
 
 /** Install @p fn for exception @p vector (0-31), or remove it with NULL. */
 void idt_set_handler(u8 vector, trap_handler_fn fn);

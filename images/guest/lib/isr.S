@@ -1,5 +1,6 @@
 /*
- * isr.S — exception entry stubs for vectors 0-31, and the common path into C.
+ * isr.S — entry stubs for all 256 vectors (exceptions and interrupts), and the common
+ * path into C.
  *
  * The stub and frame-saving macros are the hypervisor's own (arch/isr_macros.h), so the
  * guest's struct trap_frame is the one in arch/trap.h. trap_handler() may never return
@@ -11,7 +12,7 @@
 	.text
 	.altmacro
 	.set vec, 0
-	.rept 32
+	.rept 256
 	ISR_STUB %vec, isr_common
 	.set vec, vec + 1
 	.endr
@@ -29,7 +30,7 @@ isr_common:
 	.globl isr_stub_table
 isr_stub_table:
 	.set vec, 0
-	.rept 32
+	.rept 256
 	STUB_ADDRESS %vec
 	.set vec, vec + 1
 	.endr

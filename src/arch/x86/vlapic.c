@@ -471,3 +471,22 @@ static int vlapic_device_attach(struct partition *p)
 	return vlapic_attach(p);
 }
 DEVICE_TYPE(vlapic_device) = { "lapic", vlapic_device_attach };
+
+bool vlapic_take_init(struct vcpu *v)
+{
+	struct vlapic *l = lapic_of(v);
+
+	if (!__atomic_exchange_n(&l->init_pending, 0, __ATOMIC_SEQ_CST))
+		return false;
+	/* INIT resets the processor and its APIC but keeps the APIC base MSR (§11.4.7.3);
+	 * a STARTUP IPI that already arrived stays pending. */
+	u64 base = l->apic_base;
+	u32 sipi = l->sipi_vector;
+	vtimer_cancel(&l->timer);
+	vlapic_reset(v);
+	l->apic_base = base;
+	l->sipi_vector = sipi;
+	v->arch.start_sipi = 0;
+	v->state = VCPU_WAIT_SIPI;
+	return true;
+}

@@ -2,8 +2,9 @@
  * Where an application processor starts: 16-bit real mode at AP_TRAMPOLINE_ADDR
  * (the SIPI vector), as SDM Vol. 3A §9.4.4 describes. smp.c copies this code there and
  * fills the parameter block at its end. The AP climbs real → protected → long mode
- * (SDM Vol. 3A §10.8.5) with the bootstrap processor's page tables, then calls
- * ap_main(struct cpu *) on its own stack.
+ * (SDM Vol. 3A §10.8.5) with the page tables, stack and entry point of the parameter
+ * block, and calls entry(cpu). The guest library builds the same code for its own APs
+ * (images/guest/lib/smp.c), with another AP_TRAMPOLINE_ADDR.
  */
 #include <arch/boot.h>
 
@@ -15,9 +16,9 @@
 ap_trampoline_start:
 	cli
 	cld
-	xorw %ax, %ax
+	movw %cs, %ax                /* CS = AP_TRAMPOLINE_ADDR >> 4: address our data through it */
 	movw %ax, %ds
-	lgdtl ABS(ap_gdt_ptr)
+	lgdtl ap_gdt_ptr - ap_trampoline_start
 	movl %cr0, %eax
 	orl $1, %eax                 /* CR0.PE */
 	movl %eax, %cr0

@@ -124,20 +124,6 @@ static void set_preemption_deadline(u64 deadline)
 	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
 }
 
-/* INIT and STARTUP IPIs sent to this vCPU by others (SDM Vol. 3A §9.4.4). */
-static bool take_init(struct vcpu *v)
-{
-	struct vlapic *l = &v->arch.lapic;
-
-	if (!__atomic_exchange_n(&l->init_pending, 0, __ATOMIC_SEQ_CST))
-		return false;
-	u64 base = l->apic_base;
-	vlapic_reset(v);
-	l->apic_base = base; /* INIT keeps the APIC base MSR (§11.4.7.3) */
-	v->state = VCPU_WAIT_SIPI;
-	return true;
-}
-
 enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 {
 	struct partition *p = v->part;
@@ -155,7 +141,7 @@ enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 	}
 	v->state = VCPU_RUNNING;
 	while (!partition_ended(p)) {
-		if (take_init(v))
+		if (vlapic_take_init(v))
 			return RUN_YIELD;
 		vtimers_run(p);
 		vmx_inject_pending(v);

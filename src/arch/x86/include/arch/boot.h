@@ -24,7 +24,10 @@
 #define BOOT_STACK_SIZE 16384
 #define CPU_STACK_SIZE 16384
 
-/* Where the AP start-up code is copied: below 1 MiB, page aligned (SIPI vector = addr >> 12). */
+/* Where the AP start-up code is copied: below 1 MiB, page aligned (SIPI vector = addr >> 12).
+ * The guest library builds the same trampoline for its own APs at another address. */
+#ifndef AP_TRAMPOLINE_ADDR
 #define AP_TRAMPOLINE_ADDR 0x8000
+#endif
 
 #endif

@@ -34,6 +34,10 @@ struct vlapic {
 /** Reset @p v's local APIC to its power-on state (SDM Vol. 3A §11.4.7.1). */
 void vlapic_reset(struct vcpu *v);
 
+/** Take a pending INIT (SDM Vol. 3A §9.4.4): reset @p v to wait for a STARTUP IPI.
+ *  Returns false when no INIT was pending. */
+bool vlapic_take_init(struct vcpu *v);
+
 /** Register the xAPIC page of @p p (at 0xfee00000) with the MMIO dispatcher. */
 int vlapic_attach(struct partition *p);
 
