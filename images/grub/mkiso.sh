@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # mkiso.sh — build a GRUB rescue ISO that boots hvlab.
 #
-#   bash images/grub/mkiso.sh OUT.iso SCENARIO.cfg HV.elf [GUEST.elf ...]
+#   bash images/grub/mkiso.sh OUT.iso SCENARIO.cfg HV.elf [GUEST.elf|GUEST.bin ...]
 #
 # The ISO holds:
 #   /boot/hvlab.elf            the hypervisor (Multiboot2 kernel)
 #   /boot/config.cfg           the scenario configuration (Multiboot2 module "config")
-#   /boot/guests/NAME.elf      every guest image (Multiboot2 module "NAME")
+#   /boot/guests/NAME.elf      every guest image (Multiboot2 module "NAME"); a .bin file
+#                              (a bzImage, an initrd) is a module named NAME too
 #   /boot/grub/grub.cfg        one menu entry, no timeout
 #
 # The hypervisor's command line comes from an optional line in the scenario file:
@@ -25,7 +26,7 @@ set -euo pipefail
 
 die() { echo "mkiso.sh: $*" >&2; exit 1; }
 
-[ $# -ge 3 ] || die "usage: mkiso.sh OUT.iso SCENARIO.cfg HV.elf [GUEST.elf ...]"
+[ $# -ge 3 ] || die "usage: mkiso.sh OUT.iso SCENARIO.cfg HV.elf [GUEST.elf|GUEST.bin ...]"
 
 out=$1
 scenario=$2
@@ -38,13 +39,13 @@ guests=("$@")
 [ -f "$hv" ] || die "hypervisor ELF not found: $hv"
 for g in "${guests[@]}"; do
     [ -f "$g" ] || die "guest ELF not found: $g"
-    case $g in *.elf) ;; *) die "guest image must end in .elf: $g" ;; esac
-    name=$(basename "$g" .elf)
+    case $g in *.elf|*.bin) ;; *) die "guest image must end in .elf or .bin: $g" ;; esac
+    name=$(basename "${g%.*}")
     [[ $name =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]] \
         || die "guest name '$name' (from $g) must be letters, digits, '_', '-', '.'"
 done
 # Two guests with the same basename would overwrite each other on the ISO.
-dups=$(for g in "${guests[@]}"; do basename "$g" .elf; done | sort | uniq -d)
+dups=$(for g in "${guests[@]}"; do basename "${g%.*}"; done | sort | uniq -d)
 [ -z "$dups" ] || die "two guest images share the name: $dups"
 
 command -v grub-mkrescue >/dev/null || die "grub-mkrescue not found (apt-get install grub-common grub-pc-bin)"
@@ -81,8 +82,8 @@ done
     echo "    multiboot2 /boot/hvlab.elf${cmdline:+ $cmdline}"
     echo "    module2 /boot/config.cfg config $(basename "$scenario")"
     for g in "${guests[@]}"; do
-        name=$(basename "$g" .elf)
-        echo "    module2 /boot/guests/$name.elf $name"
+        name=$(basename "${g%.*}")
+        echo "    module2 /boot/guests/$(basename "$g") $name"
     done
     echo "    boot"
     echo "}"

@@ -13,6 +13,7 @@
 #include <hvlab/multiboot2.h>
 #include <hvlab/lib.h>
 #include <hvlab/irq.h>
+#include <hvlab/resources.h>
 #include <arch/partition_arch.h>
 #include <arch/percpu.h>
 #include <arch/vmexit.h>
@@ -27,34 +28,36 @@ extern struct mb2_info boot_info; /* src/core/main.c */
 #define GUEST_RAM_ALIGN MiB(2)
 
 /* Check one partition against the machine before anything is allocated. */
-static int check_against_machine(const struct partition_config *pc, u64 *mem_needed)
+/* CPUs, memory, devices and identity ranges are the resource database's to check
+ * (resources_claim_config); what is left are the boot modules and what is not built yet.
+ * Each problem is reported as "FILE:LINE: partition 'NAME': problem". */
+static int check_against_machine(const struct hv_config *cfg, const struct partition_config *pc)
 {
-	for (u32 i = 0; i < pc->ncpus; i++) {
-		if (pc->cpus[i] >= ncpus) {
-			printk("hvlab: config: partition '%s' wants CPU %u, but the machine has %u CPU%s online\n",
-			       pc->name, pc->cpus[i], ncpus, ncpus == 1 ? "" : "s");
-			return -1;
-		}
-	}
+	const char *problem = NULL, *key = NULL;
+	char text[96];
+
 	if (!mb2_find_module(&boot_info, pc->image)) {
-		printk("hvlab: config: partition '%s': no boot module named '%s'\n", pc->name, pc->image);
-		return -1;
+		snprintf(text, sizeof(text), "no boot module named '%s'", pc->image);
+		problem = text, key = "image";
+	} else if (pc->initrd[0] && !mb2_find_module(&boot_info, pc->initrd)) {
+		snprintf(text, sizeof(text), "no boot module named '%s' (initrd)", pc->initrd);
+		problem = text, key = "initrd";
+	} else if (strcmp(pc->format, "auto") != 0 && !find_image_loader(pc->format)) {
+		snprintf(text, sizeof(text), "unknown image format '%s'", pc->format);
+		problem = text, key = "format";
+	} else if (pc->paging != PAGING_EPT) {
+		problem = "paging = shadow is not implemented yet", key = "paging";
+	} else if (pc->identity) {
+		problem = "identity-mapped partitions are not implemented yet", key = "identity";
+	} else if (!pc->interception) {
+		problem = "interception = off is not implemented yet", key = "interception";
 	}
-	if (pc->initrd[0] && !mb2_find_module(&boot_info, pc->initrd)) {
-		printk("hvlab: config: partition '%s': no boot module named '%s' (initrd)\n", pc->name,
-		       pc->initrd);
-		return -1;
-	}
-	if (strcmp(pc->format, "auto") != 0 && !find_image_loader(pc->format)) {
-		printk("hvlab: config: partition '%s': unknown image format '%s'\n", pc->name, pc->format);
-		return -1;
-	}
-	if (pc->paging != PAGING_EPT) {
-		printk("hvlab: config: partition '%s': paging=shadow is not implemented yet\n", pc->name);
-		return -1;
-	}
-	*mem_needed += ALIGN_UP(pc->memory, GUEST_RAM_ALIGN);
-	return 0;
+	if (!problem)
+		return 0;
+	u32 line = config_key_line(pc, key);
+	printk("hvlab: config: %s:%u: partition '%s': %s\n", cfg->filename, line ? line : pc->line,
+	       pc->name, problem);
+	return -1;
 }
 
 static int create_one(struct partition *p, const struct partition_config *pc, u16 id)
@@ -110,22 +113,18 @@ static int create_one(struct partition *p, const struct partition_config *pc, u1
 
 int partitions_create(const struct hv_config *cfg)
 {
-	u64 mem_needed = 0;
-
-	for (u32 i = 0; i < cfg->nparts; i++)
-		if (check_against_machine(&cfg->part[i], &mem_needed) < 0)
-			return -1;
-	if (mem_needed > memory_free()) {
-		printk("hvlab: config: the partitions need %lu MiB of memory, but only %lu MiB is free\n",
-		       mem_needed >> 20, memory_free() >> 20);
+	if (resources_claim_config(cfg) < 0)
 		return -1;
-	}
+	for (u32 i = 0; i < cfg->nparts; i++)
+		if (check_against_machine(cfg, &cfg->part[i]) < 0)
+			return -1;
 	for (u32 i = 0; i < cfg->nparts; i++) {
-		if (create_one(&partitions[i], &cfg->part[i], (u16)i) < 0)
+		if (create_one(&partitions[i], &cfg->part[i], (u16)i) < 0 ||
+		    resources_record_memory(&partitions[i]) < 0)
 			return -1;
 		npartitions = i + 1;
 	}
-	return 0;
+	return resources_publish_views();
 }
 
 /* Mark @p ended (the first reason wins) and make each of its vCPUs notice. */

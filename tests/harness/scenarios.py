@@ -65,6 +65,7 @@ TABLE: list[Scenario] = [
             r"hvlab: partition basic: 16 MiB at host 0x[0-9a-f]+, image basic, vCPU 0 on cpu0, paging ept",
             r"\[basic\] hello from basic: 16 MiB, vCPU 0",
             r"\[basic\] ok - own page tables active",
+            r"\[basic\] ok - resource view$",
             BASIC_OK.format(name="basic"),
             r"hvlab: partition basic: \d+ VM exits",
             r"hvlab: summary: basic=0$",
@@ -178,6 +179,136 @@ TABLE: list[Scenario] = [
         iso="bad_config",
         status=3,
         expect=(r"hvlab: config: bad_config\.cfg:5: unknown key 'memroy' in \[partition broken\]",),
+        reject=COMMON_REJECT + (r"hvlab: partition",),
+    ),
+    # Issue 3: a Multiboot1 test kernel built as external x86 suites build theirs (32-bit
+    # ELF at 4 MiB, 16550 at 0x3f8, status through port 0xf4), recognised by format = auto,
+    # checks its boot information from inside.
+    Scenario(
+        name="multiboot1_kernel",
+        iso="multiboot1",
+        expect=(
+            r"\[mb1\] mb1: Multiboot test kernel at 0x400000, EAX 0x2badb002",
+            r"\[mb1\] ok - eax holds the Multiboot magic 0x2BADB002$",
+            r"\[mb1\] ok - protected mode, paging and interrupts off, cs 0x08$",
+            r"\[mb1\] ok - mbi in low memory$",
+            r"\[mb1\] ok - mbi flags: memory, cmdline, mods, mmap, loader name$",
+            r"\[mb1\] ok - mem_lower and mem_upper \(RAM - 1 MiB\)$",
+            r"\[mb1\] ok - cmdline is the configured one$",
+            r"\[mb1\] ok - boot loader name$",
+            r"\[mb1\] ok - memory map$",
+            r"\[mb1\] ok - initrd module: one, page-aligned, above the kernel, named$",
+            r"\[mb1\] ok - initrd module contents$",
+            r"\[mb1\] results: 10 ok, 0 failed",
+            r"hvlab: summary: mb1=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Issue 3: the same kernel (it carries a Multiboot2 header too) through the Multiboot2
+    # loader, checking its boot information tags.
+    Scenario(
+        name="multiboot2_kernel",
+        iso="multiboot2",
+        expect=(
+            r"\[mb2\] mb1: Multiboot test kernel at 0x400000, EAX 0x36d76289",
+            r"\[mb2\] ok - eax holds the Multiboot2 magic 0x36d76289$",
+            r"\[mb2\] ok - protected mode, paging and interrupts off, cs 0x08$",
+            r"\[mb2\] ok - mbi layout: aligned, total_size, end tag$",
+            r"\[mb2\] ok - cmdline tag$",
+            r"\[mb2\] ok - boot loader name tag$",
+            r"\[mb2\] ok - basic meminfo tag$",
+            r"\[mb2\] ok - mmap tag$",
+            r"\[mb2\] ok - module tag: the initrd$",
+            r"\[mb2\] results: 8 ok, 0 failed",
+            r"hvlab: summary: mb2=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Issue 3: a minimal bzImage the tests build is entered through the Linux boot
+    # protocol's 64-bit entry with a correct boot_params.
+    Scenario(
+        name="linux_boot_protocol",
+        iso="linux_boot",
+        expect=(
+            r"\[linux\] bzimage: Linux boot protocol test kernel, boot_params at 0x[0-9a-f]+",
+            r"\[linux\] ok - entered in 64-bit mode with paging$",
+            r"\[linux\] ok - interrupts off at entry$",
+            r"\[linux\] ok - entered at pref_address \+ 0x200$",
+            r"\[linux\] ok - gdt has __BOOT_CS 0x10 and __BOOT_DS 0x18",
+            r"\[linux\] ok - rsi points at boot_params$",
+            r"\[linux\] ok - setup header copied into boot_params$",
+            r"\[linux\] ok - type_of_loader and loadflags$",
+            r"\[linux\] ok - cmd_line_ptr is the configured command line$",
+            r"\[linux\] ok - e820 map$",
+            r"\[linux\] ok - ramdisk_image and ramdisk_size$",
+            r"\[linux\] ok - screen_info: no VGA$",
+            r"\[linux\] results: 11 ok, 0 failed",
+            r"hvlab: summary: linux=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Issue 3: an image that is not what its configured format says is refused before any
+    # partition starts, with the reason.
+    Scenario(
+        name="linux_format_refused",
+        iso="linux_refused",
+        status=3,
+        expect=(
+            r"hvlab: config: partition 'notlinux': image 'basic': not a Linux bzImage: "
+            r"no \"HdrS\" setup header at offset 0x202",
+        ),
+        reject=COMMON_REJECT + (r"hvlab: partition notlinux",),
+    ),
+    # Issue 3: two SMP partitions, 2 vCPUs each, on a 4-CPU machine: each guest starts
+    # its own AP through its local APIC and checks IPIs and APIC timers.
+    Scenario(
+        name="smp_two_partitions",
+        iso="smp4",
+        cpus=4,
+        timeout=300,
+        expect=(
+            r"hvlab: all 4 CPUs in VMX root operation",
+            r"\[alpha\] ok - smp: application processors start$",
+            r"\[beta\] ok - smp: application processors start$",
+            r"\[alpha\] ok - smp: IPIs from the BSP to each AP$",
+            r"\[beta\] ok - smp: IPIs from each AP to the BSP$",
+            r"\[alpha\] ok - lapic timer: periodic$",
+            r"\[beta\] ok - lapic timer: TSC deadline$",
+            r"\[alpha\] ok - hlt: woken by the timer$",
+            r"\[alpha\] results: \d+ ok, 0 failed",
+            r"\[beta\] results: \d+ ok, 0 failed",
+            r"hvlab: summary: alpha=0 beta=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Issue 3: bad configurations are refused before any partition starts, each with a
+    # message naming the file, the line and the problem.
+    Scenario(
+        name="bad_config_overlapping_memory",
+        iso="bad_overlap",
+        status=3,
+        expect=(r"hvlab: config: bad_overlap\.cfg:15: partition 'second': memory 0x12000000-0x15ffffff overlaps memory 0x10000000-0x13ffffff of partition 'first'",),
+        reject=COMMON_REJECT + (r"hvlab: partition",),
+    ),
+    Scenario(
+        name="bad_config_cpu_twice",
+        iso="bad_cpu_twice",
+        status=3,
+        expect=(r"hvlab: config: bad_cpu_twice\.cfg:11: partition 'second': CPU 0 is already dedicated to partition 'first'",),
+        reject=COMMON_REJECT + (r"hvlab: partition",),
+    ),
+    Scenario(
+        name="bad_config_missing_image",
+        iso="bad_missing_image",
+        status=3,
+        expect=(r"hvlab: config: bad_missing_image\.cfg:3: partition 'lonely': no boot module named 'no_such_guest'",),
+        reject=COMMON_REJECT + (r"hvlab: partition",),
+    ),
+    Scenario(
+        name="bad_config_too_much_memory",
+        iso="bad_too_much_memory",
+        status=3,
+        expect=(r"hvlab: config: bad_too_much_memory\.cfg: the partitions need 2048 MiB of memory, but only \d+ MiB is free",),
         reject=COMMON_REJECT + (r"hvlab: partition",),
     ),
     # `make bench`: exit costs in guest TSC ticks (deterministic under Bochs sync=none).

@@ -82,12 +82,13 @@ void paging_init(u64 mem_size)
 	page_alloc_init(free_start, ram_end);
 
 	/* 2. Identity-map RAM, skipping page 0, and the device pages (test device, local
-	 *    APIC, IOAPIC), uncached. */
+	 *    APIC, IOAPIC), uncached; the hypervisor's resource view, read-only. */
 	if (as_create(&kernel_as) < 0 ||
 	    gpt_map_range(&kernel_as, PAGE_SIZE, PAGE_SIZE, ram_end - PAGE_SIZE, PTE_W) < 0 ||
 	    gpt_map(&kernel_as, HVLAB_TESTDEV_BASE, HVLAB_TESTDEV_BASE, PTE_W | PTE_UC) < 0 ||
 	    gpt_map(&kernel_as, GUEST_LAPIC_BASE, GUEST_LAPIC_BASE, PTE_W | PTE_UC) < 0 ||
-	    gpt_map(&kernel_as, GUEST_IOAPIC_BASE, GUEST_IOAPIC_BASE, PTE_W | PTE_UC) < 0) {
+	    gpt_map(&kernel_as, GUEST_IOAPIC_BASE, GUEST_IOAPIC_BASE, PTE_W | PTE_UC) < 0 ||
+	    gpt_map(&kernel_as, HVLAB_RESDB_VIEW_GPA, HVLAB_RESDB_VIEW_GPA, 0) < 0) {
 		gprintf("paging: out of memory building the page tables (%lu MiB of RAM)\n",
 			mem_size >> 20);
 		guest_exit(GUEST_EXIT_NO_MEMORY);

@@ -10,6 +10,7 @@
  * this one must still run to the end and exit with status 0.
  */
 #include "guest.h"
+#include <hvlab/resdb_view.h>
 
 /* A virtual address outside RAM that nothing maps: 1 GiB. */
 #define SCRATCH_VA 0x40000000ULL
@@ -147,6 +148,20 @@ static void test_try_nested(void)
 	CHECK_EQ(inner, EXC_UD);
 }
 
+/* The hypervisor's read-only view of what this partition owns (MECHANISMS.md §2). */
+static void test_resource_view(void)
+{
+	const struct resdb_view *view = (const struct resdb_view *)HVLAB_RESDB_VIEW_GPA;
+
+	CHECK_EQ(view->magic, RESDB_VIEW_MAGIC);
+	CHECK_EQ(view->version, RESDB_VIEW_VERSION);
+	CHECK_EQ(view->partition, boot_info->partition_id);
+	CHECK(strcmp(view->name, boot_info->name) == 0, "view names '%s'", view->name);
+	CHECK(view->ncpus >= 1, "no CPU in the view");
+	CHECK(view->nmem >= 1 && view->mem[0].size >= boot_info->mem_size,
+	      "view memory: %u ranges, first 0x%lx bytes", view->nmem, view->mem[0].size);
+}
+
 static const struct guest_test tests[] = {
 	{ "boot info", test_boot_info },
 	{ "own page tables active", test_own_page_tables },
@@ -155,6 +170,7 @@ static const struct guest_test tests[] = {
 	{ "try: NULL read is #PF", test_null_page_fault },
 	{ "try: map/protect/unmap page faults", test_page_faults },
 	{ "try: nested", test_try_nested },
+	{ "resource view", test_resource_view },
 };
 
 int main(const struct hvlab_boot_info *bi)

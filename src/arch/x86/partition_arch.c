@@ -40,6 +40,11 @@ int arch_partition_init(struct partition *p)
 	return vmx_partition_init(p);
 }
 
+int arch_map_readonly(struct partition *p, u64 gpa, u64 hpa)
+{
+	return ept_map(&p->arch.ept, gpa, hpa, PAGE_SIZE, EPT_R, EPT_MT_WB);
+}
+
 void arch_partition_destroy(struct partition *p)
 {
 	ept_destroy(&p->arch.ept);

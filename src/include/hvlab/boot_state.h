@@ -28,6 +28,7 @@ struct boot_state {
 	u64 cr3;          /**< BOOT_LONG64 only */
 	u64 gdt_base;     /**< guest-physical address of a GDT with 0x08 code, 0x10 data */
 	u16 gdt_limit;
+	u16 cs, ds;       /**< code and data selectors in that GDT; 0 = 0x08 and 0x10 */
 };
 
 #endif

@@ -65,6 +65,10 @@ struct hvlab_boot_info {
 #define HVLAB_TESTDEV_COUNT 0x10     /**< read: number of accesses so far */
 #define HVLAB_TESTDEV_MAGIC 0x7665647473657468ULL /* "htestdev" */
 
+/* The partition's read-only view of its own resources (struct resdb_view, resdb_view.h):
+ * one page; writing it is an EPT violation that ends the partition. */
+#define HVLAB_RESDB_VIEW_GPA 0xfeb10000ULL
+
 /* CPUID leaves the hypervisor adds (Intel reserves 0x40000000-0x4fffffff for VMMs). */
 #define HVLAB_CPUID_SIGNATURE 0x40000000u /**< EAX = max leaf, EBX/ECX/EDX = "hvlabhvlabhv" */
 #define HVLAB_CPUID_INFO 0x40000001u      /**< EAX = ABI version, EBX = partition id, ECX = vCPU id */

@@ -78,6 +78,13 @@ static enum exit_action handle_ept_violation(struct vcpu *v, struct vmexit *e)
 
 	if (r && !(e->qualification & EPTQ_FETCH))
 		return emulate_mmio(v, e, r, gpa);
+	struct ept_walk w;
+	if (ept_translate(&v->part->arch.ept, gpa, &w)) { /* mapped, but not for this access */
+		partition_fault(v->part, "EPT violation: %s of guest-physical 0x%lx at RIP 0x%lx: "
+				"the page is %s%s%s only", access_kind(e->qualification), gpa, e->rip,
+				w.perms & EPT_R ? "r" : "", w.perms & EPT_W ? "w" : "", w.perms & EPT_X ? "x" : "");
+		return EXIT_STOP;
+	}
 	partition_fault(v->part, "EPT violation: %s of guest-physical 0x%lx at RIP 0x%lx: "
 			"not memory of this partition", access_kind(e->qualification), gpa, e->rip);
 	return EXIT_STOP;

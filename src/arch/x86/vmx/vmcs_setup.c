@@ -159,12 +159,13 @@ static int setup_guest_state(struct vcpu *v)
 		vmwrite(GUEST_IA32_PAT, 0x0007040600070406ULL); /* the power-on PAT (SDM Vol. 3A §13.12.4) */
 	vmwrite(GUEST_IA32_DEBUGCTL, 0);
 
-	set_segment(GUEST_CS_SELECTOR, 0x08, long_mode ? AR_CODE64 : AR_CODE32);
-	set_segment(GUEST_DS_SELECTOR, 0x10, AR_DATA);
-	set_segment(GUEST_ES_SELECTOR, 0x10, AR_DATA);
-	set_segment(GUEST_SS_SELECTOR, 0x10, AR_DATA);
-	set_segment(GUEST_FS_SELECTOR, 0x10, AR_DATA);
-	set_segment(GUEST_GS_SELECTOR, 0x10, AR_DATA);
+	u16 cs = bs->cs ? bs->cs : 0x08, ds = bs->ds ? bs->ds : 0x10;
+	set_segment(GUEST_CS_SELECTOR, cs, long_mode ? AR_CODE64 : AR_CODE32);
+	set_segment(GUEST_DS_SELECTOR, ds, AR_DATA);
+	set_segment(GUEST_ES_SELECTOR, ds, AR_DATA);
+	set_segment(GUEST_SS_SELECTOR, ds, AR_DATA);
+	set_segment(GUEST_FS_SELECTOR, ds, AR_DATA);
+	set_segment(GUEST_GS_SELECTOR, ds, AR_DATA);
 	set_segment(GUEST_LDTR_SELECTOR, 0, AR_UNUSABLE);
 	vmwrite(GUEST_TR_SELECTOR, 0);
 	vmwrite(GUEST_TR_BASE, 0);

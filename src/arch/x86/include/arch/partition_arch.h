@@ -13,6 +13,9 @@ struct vcpu;
 /** Build @p p's second-level translation (EPT: guest RAM only) and VMX bitmaps. Returns 0 or -1. */
 int arch_partition_init(struct partition *p);
 
+/** Map host page @p hpa at guest-physical @p gpa of @p p, readable only. Returns 0 or -1. */
+int arch_map_readonly(struct partition *p, u64 gpa, u64 hpa);
+
 /** Free what arch_partition_init() allocated. */
 void arch_partition_destroy(struct partition *p);
 
