@@ -27,9 +27,3 @@ void irq_pulse(struct partition *p, u32 gsi)
 	irq_set_level(p, gsi, false);
 }
 
-/* TEMPORARY-INTEGRATION: weak fallbacks until src/devices/pic.c and ioapic.c land. */
-__attribute__((weak)) void vpic_set_irq(struct partition *p, u32 irq, bool level) {}
-__attribute__((weak)) void vioapic_set_irq(struct partition *p, u32 pin, bool level) {}
-__attribute__((weak)) int vpic_pending_vector(struct partition *p) { return -1; }
-__attribute__((weak)) int vpic_acknowledge(struct partition *p) { return -1; }
-__attribute__((weak)) void vioapic_eoi(struct partition *p, u8 vector) {}

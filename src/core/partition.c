@@ -141,6 +141,9 @@ static bool end_partition(struct partition *p, u8 kind)
 	spin_unlock(&p->lock);
 	for (u32 i = 0; first && i < p->nvcpus; i++)
 		vcpu_kick(&p->vcpu[i]);
+	for (const struct device_type *d = __devices_start; first && d < __devices_end; d++)
+		if (d->ended)
+			d->ended(p);
 	return first;
 }
 
@@ -183,8 +186,8 @@ int pio_register(struct partition *p, u16 base, u16 count, const struct pio_ops 
 int mmio_register(struct partition *p, u64 base, u64 size, const struct mmio_ops *ops, void *state,
 		  const char *name)
 {
-	if (p->nmmio == MAX_MMIO_REGIONS || base < p->mem_size)
-		return -1; /* a device may not shadow guest RAM */
+	if (p->nmmio == MAX_MMIO_REGIONS || base < p->mem_size || !size || base + size < base)
+		return -1; /* a device may not shadow guest RAM, nor wrap around */
 	for (u32 i = 0; i < p->nmmio; i++)
 		if (base < p->mmio[i].base + p->mmio[i].size && p->mmio[i].base < base + size)
 			return -1;
@@ -208,7 +211,8 @@ struct mmio_region *mmio_find(struct partition *p, u64 gpa)
 	return NULL;
 }
 
-/* One line of exit counts by reason, e.g. "basic: 1234 VM exits: CPUID 12, I/O instruction 1200". */
+/* One line of exit counts by reason, e.g.
+ * "hvlab: partition basic: 1234 VM exits: CPUID 12, I/O instruction 1200". */
 static void print_exit_counts(const struct partition *p)
 {
 	char line[400];

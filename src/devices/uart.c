@@ -90,4 +90,13 @@ static int uart_attach(struct partition *p)
 	*u = (struct guest_uart){ .lcr = 0x03 };
 	return pio_register(p, HVLAB_PORT_COM1, 8, &uart_ops, u, "uart 16550 (COM1)");
 }
-DEVICE_TYPE(uart_device) = { "uart", uart_attach };
+/* A last line without its newline is still the guest's output: print it. */
+static void uart_ended(struct partition *p)
+{
+	struct guest_uart *u = &uarts[p->id];
+
+	if (u->len)
+		flush_line(p, u);
+}
+
+DEVICE_TYPE(uart_device) = { "uart", uart_attach, uart_ended };

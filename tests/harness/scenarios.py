@@ -259,6 +259,35 @@ TABLE: list[Scenario] = [
         ),
         reject=COMMON_REJECT + (r"hvlab: partition notlinux",),
     ),
+    # Issue 3: the virtual PC platform, register by register from inside the guest: ACPI
+    # tables, PM timer, PIT, PIC, IOAPIC, RTC/CMOS, PCI configuration space; then PIT and
+    # RTC interrupts delivered through the IOAPIC and through the 8259 (ExtINT on LINT0).
+    Scenario(
+        name="platform_devices",
+        iso="platform",
+        expect=(
+            r"\[platform\] ok - acpi rsdp at 0xe0000, checksums$",
+            r"\[platform\] ok - acpi madt cpus and ioapic$",
+            r"\[platform\] ok - acpi fadt pm timer, dsdt, facs$",
+            r"\[platform\] ok - acpi pm timer advances$",
+            r"\[platform\] ok - pit counter 2 countdown via port 0x61$",
+            r"\[platform\] ok - pit latch and read-back$",
+            r"\[platform\] ok - pit and pm timer agree$",
+            r"\[platform\] ok - pic init, mask, ocw3, elcr$",
+            r"\[platform\] ok - pic irr, poll, isr, eoi$",
+            r"\[platform\] ok - ioapic version and redirection entry$",
+            r"\[platform\] ok - rtc date in bcd and binary$",
+            r"\[platform\] ok - rtc register c read-clears$",
+            r"\[platform\] ok - cmos memory size$",
+            r"\[platform\] ok - pci host bridge and absent devices$",
+            r"\[platform\] ok - irq pit through ioapic pin 2$",
+            r"\[platform\] ok - irq rtc periodic through ioapic pin 8$",
+            r"\[platform\] ok - irq pit through the 8259 and lint0$",
+            r"\[platform\] results: 17 ok, 0 failed",
+            r"hvlab: summary: platform=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
     # Issue 3: two SMP partitions, 2 vCPUs each, on a 4-CPU machine: each guest starts
     # its own AP through its local APIC and checks IPIs and APIC timers.
     Scenario(

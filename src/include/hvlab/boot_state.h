@@ -2,7 +2,7 @@
  * @file boot_state.h
  * @brief The state a guest loader leaves vCPU 0 in: where and how the guest starts.
  *
- * Each loader (src/loaders/) writes the image and its boot structures into guest RAM
+ * Each loader (src/arch/x86/loaders/) writes the image and its boot structures into guest RAM
  * and fills one struct boot_state; the VMX code (src/arch/x86/vmx/vmcs_setup.c) turns it
  * into the VMCS guest-state area. Modes:
  *  - BOOT_LONG64: 64-bit mode, paging on (CR3 given), flat CS 0x08 / data 0x10 in the

@@ -22,7 +22,7 @@
  *   0x00000-0x00fff  real-mode IVT / BIOS data area: left zero
  *   0x01000-0x08fff  raw-image boot GDT, page tables and boot info (below)
  *   0x09000-0x9efff  loader scratch: Multiboot info, Linux boot_params, command lines,
- *                    memory maps (src/loaders/)
+ *                    memory maps (src/arch/x86/loaders/)
  *   0x9f000-0x9ffff  reserved (EBDA)
  *   0xa0000-0xdffff  legacy VGA / option-ROM hole: reported reserved, not RAM
  *   0xe0000-0xfffff  ACPI tables, RSDP at 0xe0000 (src/devices/acpi_tables.c)
@@ -56,6 +56,13 @@ struct hvlab_boot_info {
 /* Guest-visible I/O ports. */
 #define HVLAB_PORT_COM1 0x3f8   /**< 16550 UART, emulated, output on the hypervisor console */
 #define HVLAB_PORT_EXIT 0xf4    /**< 32-bit write of a status ends the partition (as QEMU isa-debug-exit) */
+
+/* The virtual PC platform (src/devices/): addresses its ACPI tables announce. */
+#define HVLAB_IOAPIC_BASE 0xfec00000ULL /**< the one IOAPIC, GSIs 0-23 */
+#define HVLAB_PM1A_EVT_BLK 0x600        /**< ACPI PM1a event block (status, enable) */
+#define HVLAB_PM1A_CNT_BLK 0x604        /**< ACPI PM1a control block */
+#define HVLAB_PM_TMR_BLK 0x608          /**< ACPI PM timer, 3.579545 MHz, 24 bits */
+#define HVLAB_RTC_CENTURY 0x32          /**< CMOS byte holding the century (FADT CENTURY) */
 
 /* Guest-visible MMIO: the test device (src/devices/testdev.c). */
 #define HVLAB_TESTDEV_BASE 0xfeb00000ULL

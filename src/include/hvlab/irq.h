@@ -42,7 +42,8 @@ struct apic_message {
 	u32 source_vcpu;  /**< sender for shorthands (IPIs) */
 };
 
-/** Set guest interrupt line @p gsi of @p p to @p level (true = asserted). */
+/** Set guest interrupt line @p gsi of @p p to @p level (true = asserted). Lines 0-15 are
+ *  the ISA IRQs (IRQ 0, the PIT, reaches IOAPIC pin 2, as the MADT override says). */
 void irq_set_level(struct partition *p, u32 gsi, bool level);
 
 /** An edge on line @p gsi: assert then deassert. */

@@ -160,6 +160,8 @@ struct device_type {
 	const char *name;
 	/** Register the device's ports/regions for @p p; return 0 or -1. */
 	int (*attach)(struct partition *p);
+	/** Optional: @p p has ended (e.g. print what is still buffered). */
+	void (*ended)(struct partition *p);
 };
 
 /** Put a struct device_type into the device table the partition code walks. */

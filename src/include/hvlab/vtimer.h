@@ -15,7 +15,8 @@
 struct partition;
 struct vtimer;
 
-/** Called when @p t expires; it may re-arm @p t. */
+/** Called when @p t expires, without any timer lock held; it may re-arm @p t, but only
+ *  for a deadline in the future (vtimers_run() fires everything due at one instant). */
 typedef void (*vtimer_fn)(struct vtimer *t, void *ctx);
 
 /** One virtual timer, owned by a device model of one partition. */

@@ -40,7 +40,7 @@ ap_protected:
 	orl $(1 << 8), %eax
 	wrmsr
 	movl %cr0, %eax
-	andl $0x9fffffff, %eax        /* caches on: clear CR0.CD and CR0.NW (SDM Vol. 3A §13.5.1) */
+	andl $0x9fffffff, %eax        /* caches on: clear CR0.CD and CR0.NW (SDM Vol. 3A §12.5.1) */
 	orl $0x80010000, %eax        /* CR0.PG | CR0.WP */
 	movl %eax, %cr0
 	ljmpl $BOOT_CS64, $ABS(ap_long)

@@ -5,8 +5,9 @@
  * EBX = boot information (spec §3.3). Entering 64-bit mode takes the steps of
  * SDM Vol. 3A §10.8.5 ("Initializing IA-32e Mode"): load page tables with CR4.PAE set,
  * set IA32_EFER.LME, enable paging, then jump to a 64-bit code segment.
- * The boot page tables identity-map the first 4 GiB with 2 MiB pages; C code replaces
- * them (src/arch/x86/paging.c) once it knows how much memory there is.
+ * The boot page tables identity-map the first 4 GiB with 2 MiB pages and stay the
+ * hypervisor's page tables for the whole run (RAM above 4 GiB is not used yet:
+ * src/mm/memory.c says so at boot).
  */
 #include <arch/boot.h>
 
@@ -59,7 +60,7 @@ _start:
 	orl $(1 << 8), %eax          /* EFER.LME */
 	wrmsr
 	movl %cr0, %eax
-	andl $0x9fffffff, %eax        /* caches on: clear CR0.CD and CR0.NW (SDM Vol. 3A §13.5.1) */
+	andl $0x9fffffff, %eax        /* caches on: clear CR0.CD and CR0.NW (SDM Vol. 3A §12.5.1) */
 	orl $0x80010001, %eax        /* CR0.PG | CR0.WP | CR0.PE */
 	movl %eax, %cr0
 

@@ -92,12 +92,34 @@ static void switch_xcr0(u64 value)
 		xsetbv(0, value);
 }
 
+/* Pass-through MSRs that VMX does not load or save (vmcs_setup.c lets the guest use them
+ * directly): swapped by hand when a CPU changes vCPU, so no guest sees another's. */
+static const u32 switched_msrs[6] = {
+	MSR_IA32_STAR, MSR_IA32_LSTAR, 0xc0000083 /* CSTAR */, MSR_IA32_FMASK,
+	MSR_IA32_KERNEL_GS_BASE, MSR_IA32_TSC_AUX,
+};
+
+static void switch_msrs(struct vcpu *from, struct vcpu *to)
+{
+	bool has_rdtscp = cpuid(0x80000001, 0).edx & BIT(27); /* TSC_AUX exists only with RDTSCP */
+
+	for (size_t i = 0; i < ARRAY_SIZE(switched_msrs); i++) {
+		if (switched_msrs[i] == MSR_IA32_TSC_AUX && !has_rdtscp)
+			continue;
+		if (from)
+			from->arch.switched_msrs[i] = rdmsr(switched_msrs[i]);
+		wrmsr(switched_msrs[i], to->arch.switched_msrs[i]);
+	}
+}
+
 /* Make @v's VMCS current on this CPU, setting it up on the first run (a vCPU never moves
  * between CPUs, so its VMCS never needs a VMCLEAR to migrate, §25.11.1). */
 static int load_vmcs(struct vcpu *v)
 {
 	struct cpu *c = this_cpu();
 
+	if (c->current != v)
+		switch_msrs(c->current, v);
 	if (!v->arch.vmcs_pa)
 		return vmx_vcpu_init(v);
 	if (c->current != v) {

@@ -51,6 +51,12 @@ static enum exit_action emulate_mmio(struct vcpu *v, struct vmexit *e, struct mm
 {
 	u8 bytes[15];
 	struct mmio_insn insn;
+
+	if (!(vmread(GUEST_CS_AR) & BIT(13))) { /* CS.L: the decoder knows 64-bit code only */
+		partition_fault(v->part, "MMIO access to %s at guest-physical 0x%lx from 16/32-bit code "
+				"(RIP 0x%lx) is not emulated", r->name, gpa, e->rip);
+		return EXIT_STOP;
+	}
 	size_t got = guest_read_virt(v, e->rip, bytes, sizeof(bytes));
 	int err = insn_decode_mmio(bytes, got, &insn);
 

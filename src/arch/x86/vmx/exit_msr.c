@@ -58,7 +58,7 @@ static u64 read_pat(struct vcpu *v)
 
 static bool write_pat(struct vcpu *v, u64 value)
 {
-	for (int i = 0; i < 8; i++) { /* each entry must be a valid memory type (SDM Vol. 3A §13.12.2) */
+	for (int i = 0; i < 8; i++) { /* each entry must be a valid memory type (SDM Vol. 3A §12.12.2) */
 		u8 type = (value >> (i * 8)) & 0xff;
 		if (type == 2 || type == 3 || type > 7)
 			return false;

@@ -15,7 +15,7 @@ static enum exit_action handle_vmcall(struct vcpu *v, struct vmexit *e)
 {
 	u64 *gpr = v->arch.regs.gpr;
 
-	if ((vmread(GUEST_CS_SELECTOR) & 3) != 0) { /* CPL = CS.RPL in 64-bit mode */
+	if (((vmread(GUEST_SS_AR) >> 5) & 3) != 0) { /* CPL is SS.DPL (SDM Vol. 3C §27.3.1.5) */
 		vcpu_inject_exception(v, EXC_UD, false, 0);
 		return EXIT_RESUME;
 	}

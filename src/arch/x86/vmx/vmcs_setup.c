@@ -156,7 +156,7 @@ static int setup_guest_state(struct vcpu *v)
 	if (!long_mode) /* the CPU keeps this control equal to EFER.LMA from now on (SDM §28.2) */
 		vmwrite(VM_ENTRY_CONTROLS, vmx_ctls.entry & ~(u64)ENTRY_IA32E_MODE_GUEST);
 	if (vmx_ctls.entry & ENTRY_LOAD_PAT)
-		vmwrite(GUEST_IA32_PAT, 0x0007040600070406ULL); /* the power-on PAT (SDM Vol. 3A §13.12.4) */
+		vmwrite(GUEST_IA32_PAT, 0x0007040600070406ULL); /* the power-on PAT (SDM Vol. 3A §12.12.4) */
 	vmwrite(GUEST_IA32_DEBUGCTL, 0);
 
 	u16 cs = bs->cs ? bs->cs : 0x08, ds = bs->ds ? bs->ds : 0x10;
@@ -255,5 +255,7 @@ int vmx_vcpu_init(struct vcpu *v)
 
 	setup_controls(v);
 	setup_host_state(c);
+	/* This CPU may hold translations from an earlier hierarchy with the same EPTP. */
+	vmx_invept(ept_pointer(&v->part->arch.ept, false));
 	return setup_guest_state(v);
 }

@@ -3,7 +3,7 @@
  *
  * vmx_enter(struct guest_regs *regs, int launched) saves the hypervisor's callee-saved
  * registers, records the stack pointer as HOST_RSP, loads the guest's general registers
- * and executes VMLAUNCH (first time) or VMRESUME (SDM Vol. 3C §25.11.3 and §29.3).
+ * and executes VMLAUNCH (first time) or VMRESUME (SDM Vol. 3C §25.11.3; instruction reference in Chapter 31).
  * On a VM exit the CPU loads HOST_RSP and jumps to HOST_RIP = vmx_exit_entry, which
  * stores the guest's registers and returns 0 from vmx_enter as if it were a call.
  * If the entry itself fails, vmx_enter returns 1 (VMfailInvalid) or 2 (VMfailValid:

@@ -86,6 +86,14 @@ int vmx_global_init(void)
 	if (problems)
 		return -1;
 
+	/* ept_pointer() asks for a write-back, 4-level hierarchy (SDM Vol. 3C §25.6.11). */
+	if (!vmx_caps.ept_wb || !vmx_caps.ept_4level) {
+		printk("hvlab: cannot start: EPT lacks %s (IA32_VMX_EPT_VPID_CAP = 0x%lx)\n",
+		       !vmx_caps.ept_wb ? "the write-back memory type for its tables" : "4-level page walks",
+		       vmx_caps.ept_vpid_cap);
+		return -1;
+	}
+
 	vmx_ctls.cr0_fixed0 = vmx_caps.cr0_fixed0;
 	vmx_ctls.cr0_fixed1 = vmx_caps.cr0_fixed1;
 	vmx_ctls.cr4_fixed0 = vmx_caps.cr4_fixed0;
@@ -126,4 +134,15 @@ u64 vmx_guest_cr0_fixed0(void)
 	if (vmx_ctls.proc2 & CPU2_UNRESTRICTED_GUEST)
 		fixed0 &= ~(CR0_PE | CR0_PG);
 	return fixed0;
+}
+
+void vmx_invept(u64 eptp)
+{
+	/* The INVEPT descriptor: EPTP, then a reserved quadword (SDM Vol. 3C §31, INVEPT). */
+	struct { u64 eptp, reserved; } desc = { eptp, 0 };
+	u64 type = vmx_caps.invept_single ? 1 : 2; /* single-context, else all-context */
+
+	if (!vmx_caps.invept)
+		return; /* without INVEPT, VM entries flush EPT-derived translations themselves */
+	__asm__ volatile("invept %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
 }

@@ -33,6 +33,7 @@ struct arch_vcpu {
 	u32 reinject_info;        /**< an event whose delivery an exit interrupted (IDT-vectoring info) */
 	u32 reinject_error;
 	u32 reinject_len;
+	u64 switched_msrs[6];     /**< pass-through MSRs VMX does not switch (exit.c) */
 };
 
 /** VMX state of one partition. */

@@ -40,6 +40,10 @@ int vmx_cpu_enable(struct cpu *c);
  *  unrestricted-guest control is on. */
 u64 vmx_guest_cr0_fixed0(void);
 
+/** Drop cached translations derived from the EPT hierarchy @p eptp (SDM Vol. 3C §29.4.3.1):
+ *  after changing a partition's EPT, on every CPU that runs it. */
+void vmx_invept(u64 eptp);
+
 /** Set up the VMCS of @p v for its partition's entry state. Returns 0 or -1. */
 int vmx_vcpu_init(struct vcpu *v);
 
