@@ -5,6 +5,9 @@
 #include <hvlab/hypercall.h>
 #include <hvlab/guest_abi.h>
 #include <hvlab/partition.h>
+#include <hvlab/lib.h>
+#include <hvlab/memory.h>
+#include <arch/vmexit.h>
 
 extern const struct hypercall __hypercalls_start[], __hypercalls_end[];
 
@@ -34,3 +37,16 @@ static s64 hc_nop(struct vcpu *v, u64 a0, u64 a1, u64 a2)
 	return 0;
 }
 HYPERCALL(HC_NOP, "nop", hc_nop);
+
+static s64 hc_counters(struct vcpu *v, u64 gpa, u64 a1, u64 a2)
+{
+	const struct partition_counters *c = &v->part->counters;
+	struct hvlab_counters out = {
+		.vm_exits = c->exits_total,
+		.injections = c->injections,
+		.external_interrupt_exits = c->exits[EXIT_REASON_EXTERNAL_INTERRUPT],
+	};
+
+	return partition_write(v->part, gpa, &out, sizeof(out)) ? 0 : HC_ERR_INVAL;
+}
+HYPERCALL(HC_COUNTERS, "counters", hc_counters);

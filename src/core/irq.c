@@ -6,6 +6,7 @@
  */
 #include <hvlab/irq.h>
 #include <hvlab/partition.h>
+#include <arch/direct_irq.h>
 
 #define ISA_IRQS 16
 
@@ -27,3 +28,7 @@ void irq_pulse(struct partition *p, u32 gsi)
 	irq_set_level(p, gsi, false);
 }
 
+void irq_route_changed(struct partition *p, u32 pin, u64 rte)
+{
+	direct_irq_route(p, pin, rte);
+}

@@ -22,6 +22,7 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/vmx.h>
+#include <arch/direct_irq.h>
 
 /* Exit statuses of a run that never reached the guests (docs/running.md). */
 #define STATUS_NO_VMX 2
@@ -117,6 +118,7 @@ void hv_main(u32 magic, u64 mbi)
 	memory_init(&boot_info, mbi, boot_info.mbi_size);
 	discover_cpus();
 	lapic_init();
+	ioapic_phys_init(&madt);
 	vtime_set_tsc_hz(tsc_calibrate());
 	printk("hvlab: TSC runs at %lu kHz\n", vtime_tsc_hz() / 1000);
 	if (vmx_global_init() < 0)

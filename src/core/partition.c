@@ -47,10 +47,13 @@ static int check_against_machine(const struct hv_config *cfg, const struct parti
 		problem = text, key = "format";
 	} else if (pc->paging != PAGING_EPT) {
 		problem = "paging = shadow is not implemented yet", key = "paging";
-	} else if (pc->identity) {
-		problem = "identity-mapped partitions are not implemented yet", key = "identity";
-	} else if (!pc->interception) {
-		problem = "interception = off is not implemented yet", key = "interception";
+	} else if (pc->identity && strcmp(pc->format, "auto") != 0 && strcmp(pc->format, "elf64") != 0) {
+		problem = "identity-mapped partitions boot raw ELF64 images only (format = elf64)";
+		key = "format";
+	} else if (!pc->interception && !pc->identity) {
+		/* Interrupts delivered straight to the guest carry host vectors and, for devices,
+		 * DMA addresses: only an identity-mapped partition can take them (MECHANISMS.md §3). */
+		problem = "interception = off needs identity = yes", key = "interception";
 	}
 	if (!problem)
 		return 0;
@@ -70,9 +73,18 @@ static int create_one(struct partition *p, const struct partition_config *pc, u1
 	snprintf(p->name, sizeof(p->name), "%s", pc->name);
 	p->mem_size = pc->memory;
 	p->nvcpus = pc->ncpus;
-	p->mem_hpa = frames_alloc(ALIGN_UP(pc->memory, PAGE_SIZE) >> PAGE_SHIFT, GUEST_RAM_ALIGN,
-				  PFN_PARTITION, id);
-	if (!p->mem_hpa) {
+	p->identity = pc->identity;
+	p->direct_irqs = !pc->interception;
+	if (p->identity) {
+		/* Its RAM was claimed frame by frame in partitions_create(); the BIOS area and boot
+		 * data below 1 MiB get private frames. */
+		p->ram_base = p->mem_hpa = pc->address;
+		p->low_hpa = frames_alloc(IDENTITY_LOW_RAM >> PAGE_SHIFT, PAGE_SIZE, PFN_PARTITION, id);
+	} else {
+		p->mem_hpa = frames_alloc(ALIGN_UP(pc->memory, PAGE_SIZE) >> PAGE_SHIFT, GUEST_RAM_ALIGN,
+					  PFN_PARTITION, id);
+	}
+	if (!p->mem_hpa || (p->identity && !p->low_hpa)) {
 		printk("hvlab: config: partition '%s': cannot allocate %lu MiB of contiguous memory\n",
 		       p->name, pc->memory >> 20);
 		return -1;
@@ -106,8 +118,9 @@ static int create_one(struct partition *p, const struct partition_config *pc, u1
 		}
 	}
 	p->state = PART_READY;
-	printk("hvlab: partition %s: %lu MiB at host 0x%lx, image %s, vCPU 0 on cpu%u, paging ept\n",
-	       p->name, p->mem_size >> 20, p->mem_hpa, pc->image, p->vcpu[0].cpu);
+	printk("hvlab: partition %s: %lu MiB at host 0x%lx%s, image %s, vCPU 0 on cpu%u, paging ept%s\n",
+	       p->name, p->mem_size >> 20, p->mem_hpa, p->identity ? " (identity-mapped)" : "", pc->image,
+	       p->vcpu[0].cpu, p->direct_irqs ? ", interception off" : "");
 	return 0;
 }
 
@@ -118,6 +131,17 @@ int partitions_create(const struct hv_config *cfg)
 	for (u32 i = 0; i < cfg->nparts; i++)
 		if (check_against_machine(cfg, &cfg->part[i]) < 0)
 			return -1;
+	/* Identity-mapped RAM first, before any allocation can take those frames. */
+	for (u32 i = 0; i < cfg->nparts; i++) {
+		const struct partition_config *pc = &cfg->part[i];
+		if (pc->identity && !pfn_claim_range(&pfn_db, pc->address >> PAGE_SHIFT, pc->memory >> PAGE_SHIFT,
+						     PFN_PARTITION, (u16)i)) {
+			printk("hvlab: config: %s:%u: partition '%s': host memory 0x%lx-0x%lx is not free\n",
+			       cfg->filename, config_key_line(pc, "address"), pc->name, pc->address,
+			       pc->address + pc->memory - 1);
+			return -1;
+		}
+	}
 	for (u32 i = 0; i < cfg->nparts; i++) {
 		if (create_one(&partitions[i], &cfg->part[i], (u16)i) < 0 ||
 		    resources_record_memory(&partitions[i]) < 0)
@@ -171,6 +195,25 @@ void partition_fault(struct partition *p, const char *fmt, ...)
 		printk("hvlab: partition %s stopped: %s\n", p->name, p->end_reason);
 }
 
+u64 partition_ram_hpa(const struct partition *p, u64 gpa, u64 len)
+{
+	if (gpa >= p->ram_base && gpa - p->ram_base <= p->mem_size && len <= p->mem_size - (gpa - p->ram_base))
+		return p->mem_hpa + (gpa - p->ram_base);
+	if (p->identity && gpa <= IDENTITY_LOW_RAM && len <= IDENTITY_LOW_RAM - gpa)
+		return p->low_hpa + gpa;
+	return 0;
+}
+
+bool partition_write(struct partition *p, u64 gpa, const void *buf, u64 len)
+{
+	u64 hpa = partition_ram_hpa(p, gpa, len);
+
+	if (!hpa)
+		return false;
+	memcpy(phys_to_virt(hpa), buf, len);
+	return true;
+}
+
 int pio_register(struct partition *p, u16 base, u16 count, const struct pio_ops *ops, void *state,
 		 const char *name)
 {
@@ -186,7 +229,9 @@ int pio_register(struct partition *p, u16 base, u16 count, const struct pio_ops 
 int mmio_register(struct partition *p, u64 base, u64 size, const struct mmio_ops *ops, void *state,
 		  const char *name)
 {
-	if (p->nmmio == MAX_MMIO_REGIONS || base < p->mem_size || !size || base + size < base)
+	if (p->nmmio == MAX_MMIO_REGIONS || !size || base + size < base ||
+	    (base < p->ram_base + p->mem_size && p->ram_base < base + size) ||
+	    (p->identity && base < IDENTITY_LOW_RAM))
 		return -1; /* a device may not shadow guest RAM, nor wrap around */
 	for (u32 i = 0; i < p->nmmio; i++)
 		if (base < p->mmio[i].base + p->mmio[i].size && p->mmio[i].base < base + size)

@@ -37,9 +37,13 @@ int resources_record_memory(struct partition *p)
 {
 	char err[160];
 
+	/* Identity-mapped RAM was recorded with the configuration; its low memory was not. */
 	resdb_tx_begin(&resdb);
-	resdb_tx_alloc(&resdb, resdb_mem(p->mem_hpa, ALIGN_UP(p->mem_size, PAGE_SIZE)), p->id,
-		       RESDB_EXCLUSIVE);
+	if (p->identity)
+		resdb_tx_alloc(&resdb, resdb_mem(p->low_hpa, IDENTITY_LOW_RAM), p->id, RESDB_EXCLUSIVE);
+	else
+		resdb_tx_alloc(&resdb, resdb_mem(p->mem_hpa, ALIGN_UP(p->mem_size, PAGE_SIZE)), p->id,
+			       RESDB_EXCLUSIVE);
 	if (resdb_tx_commit(&resdb, err, sizeof(err)) < 0) {
 		printk("hvlab: partition %s: %s\n", p->name, err);
 		return -1;

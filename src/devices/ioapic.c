@@ -141,6 +141,9 @@ static void ioapic_write(struct vcpu *v, void *state, u64 offset, u8 size, u64 v
 	struct apic_message msgs[NPINS];
 	u32 n = 0;
 
+	int pin = -1;
+	u64 rte = 0;
+
 	spin_lock(&s->lock);
 	if (offset == IOREGSEL) {
 		s->regsel = (u8)value;
@@ -149,10 +152,16 @@ static void ioapic_write(struct vcpu *v, void *state, u64 offset, u8 size, u64 v
 		if (size < 4) /* a partial write keeps the other bytes */
 			v32 = (reg_read(s, s->regsel) & ~((1u << (8 * size)) - 1)) | (v32 & ((1u << (8 * size)) - 1));
 		reg_write(s, s->regsel, v32);
+		if (s->regsel >= REG_REDTBL && s->regsel < REG_REDTBL + 2 * NPINS) {
+			pin = (s->regsel - REG_REDTBL) / 2;
+			rte = s->rte[pin];
+		}
 		n = service(s, msgs); /* an unmasked pin may have a request waiting */
 	}
 	spin_unlock(&s->lock);
 	deliver_all(v->part, msgs, n);
+	if (pin >= 0) /* a dedicated device's pin may be routed in hardware too */
+		irq_route_changed(v->part, (u32)pin, rte);
 }
 
 static const struct mmio_ops ioapic_ops = { ioapic_read, ioapic_write };

@@ -340,6 +340,26 @@ TABLE: list[Scenario] = [
         expect=(r"hvlab: config: bad_too_much_memory\.cfg: the partitions need 2048 MiB of memory, but only \d+ MiB is free",),
         reject=COMMON_REJECT + (r"hvlab: partition",),
     ),
+    # Issue 3: interrupt routing (MECHANISMS.md §4). An identity-mapped partition on a
+    # dedicated CPU with interception off takes its RTC and APIC-timer interrupts with zero
+    # VM exits (its own HC_COUNTERS before and after); the same guest on a shared CPU gets
+    # them injected.
+    Scenario(
+        name="interrupt_routing_direct_vs_injected",
+        iso="direct_irq",
+        cpus=2,
+        timeout=240,
+        expect=(
+            r"hvlab: partition direct: 32 MiB at host 0x10000000 \(identity-mapped\), image direct_irq_identity, vCPU 0 on cpu1, paging ept, interception off",
+            r"hvlab: partition direct: IOAPIC pin 8 -> vector 0x51 on cpu1, delivered directly",
+            r"\[direct\]   # direct: timer \d+, rtc \d+ interrupts; meanwhile 0 VM exits, 0 injections",
+            r"\[injected\]   # injected: timer \d+, rtc \d+ interrupts; meanwhile [1-9]\d* VM exits, [1-9]\d* injections",
+            r"\[direct\] results: 2 ok, 0 failed",
+            r"\[injected\] results: 2 ok, 0 failed",
+            r"hvlab: summary: direct=0 injected=0$",
+        ),
+        reject=COMMON_REJECT + (r"hvlab: partition direct: \d+ VM exits: .*external interrupt",),
+    ),
     # `make bench`: exit costs in guest TSC ticks (deterministic under Bochs sync=none).
     Scenario(
         name="bench",

@@ -31,7 +31,7 @@ void guest_entry(const struct hvlab_boot_info *bi)
 	idt_init();
 
 	/* 4. Our own page tables (4 KiB pages) instead of the hypervisor's boot map. */
-	paging_init(boot_info->mem_size);
+	paging_init(boot_info->ram_base, boot_info->mem_size);
 
 	/* 5. The test program; its result ends the partition. */
 	guest_exit((u32)main(boot_info));

@@ -68,10 +68,13 @@ static u64 *walk(struct address_space *as, u64 va, bool create)
 	return &table[table_index(va, 1)];
 }
 
-void paging_init(u64 mem_size)
+void paging_init(u64 ram_base, u64 mem_size)
 {
-	u64 ram_end = ALIGN_DOWN(mem_size, PAGE_SIZE);
+	u64 ram_end = ALIGN_DOWN(ram_base + mem_size, PAGE_SIZE);
 	u64 free_start = (u64)__image_end;
+	/* RAM below the main block (an identity-mapped partition's private first MiB). */
+	u64 low_end = ram_base ? 0x100000 : 0;
+	u64 map_start = ram_base ? ram_base : PAGE_SIZE; /* page 0 stays unmapped: NULL faults */
 
 	/* 1. Hand the RAM above the image to the page allocator. */
 	if (ram_end <= free_start) {
@@ -84,7 +87,8 @@ void paging_init(u64 mem_size)
 	/* 2. Identity-map RAM, skipping page 0, and the device pages (test device, local
 	 *    APIC, IOAPIC), uncached; the hypervisor's resource view, read-only. */
 	if (as_create(&kernel_as) < 0 ||
-	    gpt_map_range(&kernel_as, PAGE_SIZE, PAGE_SIZE, ram_end - PAGE_SIZE, PTE_W) < 0 ||
+	    gpt_map_range(&kernel_as, map_start, map_start, ram_end - map_start, PTE_W) < 0 ||
+	    (low_end && gpt_map_range(&kernel_as, PAGE_SIZE, PAGE_SIZE, low_end - PAGE_SIZE, PTE_W) < 0) ||
 	    gpt_map(&kernel_as, HVLAB_TESTDEV_BASE, HVLAB_TESTDEV_BASE, PTE_W | PTE_UC) < 0 ||
 	    gpt_map(&kernel_as, GUEST_LAPIC_BASE, GUEST_LAPIC_BASE, PTE_W | PTE_UC) < 0 ||
 	    gpt_map(&kernel_as, GUEST_IOAPIC_BASE, GUEST_IOAPIC_BASE, PTE_W | PTE_UC) < 0 ||

@@ -46,12 +46,13 @@ struct address_space {
 extern struct address_space kernel_as;
 
 /**
- * Build kernel_as and load it into CR3: RAM [4 KiB, @p mem_size) identity-mapped,
+ * Build kernel_as and load it into CR3: RAM [@p ram_base, + @p mem_size) identity-mapped
+ * (from 4 KiB when ram_base is 0; else also [4 KiB, 1 MiB), an identity partition's low RAM),
  * writable; page 0 left unmapped so a NULL dereference faults; the test-device page
  * (HVLAB_TESTDEV_BASE) identity-mapped uncacheable. Page tables and later page_alloc()
  * calls use the RAM above the image. Ends the partition if RAM runs out.
  */
-void paging_init(u64 mem_size);
+void paging_init(u64 ram_base, u64 mem_size);
 
 /** A new, empty address space (maps nothing). 0, or -1 if out of memory. */
 int as_create(struct address_space *as);

@@ -13,7 +13,11 @@
 
 void arch_kick_cpu(u32 cpu)
 {
-	if (cpu < ncpus && cpu != this_cpu()->index)
+	if (cpu >= ncpus || cpu == this_cpu()->index)
+		return;
+	if (cpus[cpu].kick_with_nmi) /* external interrupts would go to its guest */
+		lapic_send_nmi(cpus[cpu].apic_id);
+	else
 		lapic_send_ipi(cpus[cpu].apic_id, HOST_VECTOR_KICK);
 }
 

@@ -12,6 +12,7 @@
 #include <hvlab/console.h>
 #include <hvlab/symbols.h>
 #include <hvlab/lib.h>
+#include <arch/lapic.h>
 
 /* One 16-byte interrupt gate (SDM Vol. 3A §7.14.1, Figure 7-7). */
 struct __attribute__((packed)) idt_gate {
@@ -93,6 +94,13 @@ void trap_dispatch(struct trap_frame *f)
 {
 	if (handlers[f->vector]) {
 		handlers[f->vector](f);
+		return;
+	}
+	if (f->vector == EXC_NMI || f->vector >= 32) {
+		/* An NMI kick that arrived outside a guest, or a device interrupt a guest left
+		 * routed to this CPU: nothing to do here but acknowledge it. */
+		if (f->vector >= 32)
+			host_irq_handle((u8)f->vector);
 		return;
 	}
 	report_exception(f);

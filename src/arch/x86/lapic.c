@@ -20,6 +20,8 @@
 
 static volatile u32 *lapic_regs;
 
+static void send_ipi(u32 apic_id, u32 icr_low);
+
 static u32 lapic_read(u32 reg)
 {
 	return lapic_regs[reg / 4];
@@ -37,6 +39,9 @@ static void host_irq_trap(struct trap_frame *f)
 
 void lapic_init(void)
 {
+	/* The 8259 pair stays masked: interrupts come through the local APICs and the IOAPIC. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
 	idt_set_handler(HOST_VECTOR_TIMER, host_irq_trap);
 	idt_set_handler(HOST_VECTOR_KICK, host_irq_trap);
 	idt_set_handler(HOST_VECTOR_SPURIOUS, host_irq_trap);
@@ -62,6 +67,7 @@ void host_irq_handle(u8 vector)
 }
 
 #define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TPR 0x80
 #define LVT_TSC_DEADLINE (2 << 17)
 #define MSR_TSC_DEADLINE 0x6e0
 
@@ -76,6 +82,29 @@ bool lapic_timer_deadline(u64 deadline)
 	lapic_write(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | HOST_VECTOR_TIMER);
 	wrmsr(MSR_TSC_DEADLINE, deadline);
 	return true;
+}
+
+void lapic_quiesce(void)
+{
+	/* A guest that owned this local APIC may leave its timer running and vectors in
+	 * service: stop the timer and retire every in-service vector (SDM Vol. 3A §11.8.5). */
+	lapic_write(LAPIC_LVT_TIMER, BIT(16));
+	lapic_write(0x380, 0); /* timer initial count */
+	for (int i = 0; i < 256; i++) {
+		bool in_service = false;
+		for (u32 reg = 0x100; reg < 0x180; reg += 0x10)
+			in_service |= lapic_read(reg) != 0;
+		if (!in_service)
+			break;
+		lapic_eoi();
+	}
+	lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | SVR_APIC_ENABLE | HOST_VECTOR_SPURIOUS);
+	lapic_write(LAPIC_TPR, 0);
+}
+
+void lapic_send_nmi(u32 apic_id)
+{
+	send_ipi(apic_id, 4 << 8); /* delivery mode NMI (SDM Vol. 3A §11.6.1) */
 }
 
 u64 tsc_calibrate(void)

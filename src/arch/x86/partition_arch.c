@@ -4,6 +4,7 @@
  */
 #include <arch/partition_arch.h>
 #include <arch/vmx.h>
+#include <arch/direct_irq.h>
 #include <hvlab/partition.h>
 #include <hvlab/memory.h>
 
@@ -35,9 +36,14 @@ int arch_partition_init(struct partition *p)
 		return -1;
 	/* Guest RAM only: everything else (devices, other partitions, the hypervisor) is
 	 * absent, so touching it is an EPT violation the hypervisor sees. */
-	if (ept_map(&p->arch.ept, 0, p->mem_hpa, p->mem_size, EPT_RWX, EPT_MT_WB) < 0)
+	if (ept_map(&p->arch.ept, p->ram_base, p->mem_hpa, ALIGN_UP(p->mem_size, PAGE_SIZE), EPT_RWX,
+		    EPT_MT_WB) < 0)
 		return -1;
-	return vmx_partition_init(p);
+	if (p->identity && ept_map(&p->arch.ept, 0, p->low_hpa, IDENTITY_LOW_RAM, EPT_RWX, EPT_MT_WB) < 0)
+		return -1;
+	if (vmx_partition_init(p) < 0)
+		return -1;
+	return p->direct_irqs ? direct_irq_partition_init(p) : 0;
 }
 
 int arch_map_readonly(struct partition *p, u64 gpa, u64 hpa)

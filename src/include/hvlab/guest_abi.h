@@ -44,13 +44,15 @@
 /** Boot information at HVLAB_BOOT_INFO. */
 struct hvlab_boot_info {
 	u64 magic;        /**< HVLAB_BOOT_MAGIC */
-	u64 mem_size;     /**< bytes of guest RAM at guest-physical 0 */
+	u64 mem_size;     /**< bytes of guest RAM, starting at ram_base */
 	u32 vcpu_id;
 	u32 nvcpus;
 	u32 partition_id;
 	u32 reserved;
 	char name[32];    /**< partition name */
 	char cmdline[128];
+	u64 ram_base;     /**< guest-physical start of the mem_size bytes of RAM (0, or the host
+			   *   address for an identity-mapped partition, which also has RAM below 1 MiB) */
 };
 
 /* Guest-visible I/O ports. */
@@ -86,6 +88,14 @@ struct hvlab_boot_info {
 #define HC_VERSION 0      /**< returns HVLAB_ABI_VERSION */
 #define HC_PARTITION_ID 1 /**< returns the caller's partition id */
 #define HC_NOP 2          /**< returns 0: the cheapest round trip, for benchmarks */
+#define HC_COUNTERS 3     /**< RDI = guest-physical address of a struct hvlab_counters to fill */
+
+/** What HC_COUNTERS tells a partition about itself (counted by the hypervisor). */
+struct hvlab_counters {
+	u64 vm_exits;            /**< all VM exits of the partition so far, this call's included */
+	u64 injections;          /**< events the hypervisor injected */
+	u64 external_interrupt_exits; /**< exits because a physical interrupt arrived */
+};
 
 #define HC_ERR_NOSYS (-38LL) /**< unknown hypercall number */
 #define HC_ERR_INVAL (-22LL) /**< bad argument */

@@ -66,6 +66,11 @@ void vioapic_set_irq(struct partition *p, u32 pin, bool level);
 /** A local APIC signalled EOI for level-triggered @p vector: clear Remote IRR, re-deliver if still asserted. */
 void vioapic_eoi(struct partition *p, u8 vector);
 
+/** The guest programmed pin @p pin of its IOAPIC with redirection entry @p rte (the
+ *  IOAPIC model calls this, outside its lock): mirrored to hardware for a dedicated device
+ *  of a partition with interception off (src/arch/x86/direct_irq.c). */
+void irq_route_changed(struct partition *p, u32 pin, u64 rte);
+
 /**
  * Make @p v look at its pending interrupts soon: if it runs on another physical CPU,
  * interrupt that CPU so the vCPU exits; if it is halted, wake it.

@@ -96,8 +96,12 @@ struct partition {
 	u8 state;                      /**< enum partition_state */
 	char name[CONFIG_NAME_LEN];
 	const struct partition_config *cfg;
-	u64 mem_size;                  /**< guest RAM at guest-physical 0 */
+	u64 mem_size;                  /**< bytes of main guest RAM */
+	u64 ram_base;                  /**< its guest-physical start: 0, or the host address if identity-mapped */
 	u64 mem_hpa;                   /**< where that RAM lives in host memory (contiguous) */
+	u64 low_hpa;                   /**< identity-mapped only: host frames behind guest-physical [0, 1 MiB) */
+	bool identity;                 /**< RAM at GPA == HPA, exclusively (config identity = yes) */
+	bool direct_irqs;              /**< interception off: interrupts reach the guest without exits */
 	u32 nvcpus;
 	struct vcpu vcpu[MAX_VCPUS];
 	struct arch_partition arch;
@@ -136,6 +140,20 @@ static inline bool partition_ended(const struct partition *p)
 {
 	return p->state == PART_ENDED;
 }
+
+/** Size of the private low memory of an identity-mapped partition (BIOS area, boot data). */
+#define IDENTITY_LOW_RAM MiB(1)
+
+/**
+ * The host address of guest-physical [@p gpa, @p gpa + @p len) of @p p, when that range
+ * lies entirely in one RAM region (main RAM, or an identity partition's low memory);
+ * 0 otherwise.
+ */
+u64 partition_ram_hpa(const struct partition *p, u64 gpa, u64 len);
+
+/** Copy @p len bytes to guest RAM at guest-physical @p gpa; false (nothing written) when the
+ *  range is not entirely RAM of @p p. */
+bool partition_write(struct partition *p, u64 gpa, const void *buf, u64 len);
 
 /** Register an I/O-port range for @p p. Returns 0, or -1 if full or overlapping. */
 int pio_register(struct partition *p, u16 base, u16 count, const struct pio_ops *ops, void *state,

@@ -44,7 +44,7 @@ int load_guest_image(struct partition *p, const char *format, const struct loade
 
 void *guest_ram(struct partition *p, u64 gpa, u64 len)
 {
-	if (gpa > p->mem_size || len > p->mem_size - gpa)
-		return NULL;
-	return (u8 *)phys_to_virt(p->mem_hpa) + gpa;
+	u64 hpa = partition_ram_hpa(p, gpa, len);
+
+	return hpa ? phys_to_virt(hpa) : NULL;
 }

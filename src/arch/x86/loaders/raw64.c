@@ -38,6 +38,7 @@ static void write_boot_structures(struct partition *p)
 	memset(bi, 0, sizeof(*bi));
 	bi->magic = HVLAB_BOOT_MAGIC;
 	bi->mem_size = p->mem_size;
+	bi->ram_base = p->ram_base;
 	bi->vcpu_id = 0;
 	bi->nvcpus = p->nvcpus;
 	bi->partition_id = p->id;

@@ -14,6 +14,7 @@
 #include <arch/vmexit.h>
 #include <arch/cpu.h>
 #include <arch/lapic.h>
+#include <arch/direct_irq.h>
 #include <hvlab/partition.h>
 #include <hvlab/console.h>
 #include <hvlab/vtimer.h>
@@ -133,9 +134,9 @@ static int load_vmcs(struct vcpu *v)
 }
 
 /* Arm the VMX-preemption timer for @deadline (TSC), or turn it off for 0 (§26.5.1). */
-static void set_preemption_deadline(u64 deadline)
+static void set_preemption_deadline(struct vcpu *v, u64 deadline)
 {
-	u32 pin = vmx_ctls.pin;
+	u32 pin = v->arch.pin_controls;
 
 	if (deadline && vmx_caps.preemption_timer) {
 		u64 now = rdtsc();
@@ -162,13 +163,14 @@ enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 		v->arch.start_sipi = 0;
 	}
 	v->state = VCPU_RUNNING;
+	this_cpu()->kick_with_nmi = p->direct_irqs;
 	while (!partition_ended(p)) {
 		if (vlapic_take_init(v))
 			return RUN_YIELD;
 		vtimers_run(p);
 		vmx_inject_pending(v);
 		u64 next = vtimers_next_deadline(p);
-		set_preemption_deadline(!next || (deadline && deadline < next) ? deadline : next);
+		set_preemption_deadline(v, !next || (deadline && deadline < next) ? deadline : next);
 
 		if (v->arch.xcr0 != 1)
 			switch_xcr0(v->arch.xcr0);
@@ -189,14 +191,19 @@ enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 		if (a == EXIT_YIELD) {
 			if (v->state == VCPU_RUNNING)
 				v->state = VCPU_RUNNABLE;
+			this_cpu()->kick_with_nmi = false;
 			return RUN_YIELD;
 		}
 		if (deadline && rdtsc() >= deadline) {
 			v->state = VCPU_RUNNABLE;
+			this_cpu()->kick_with_nmi = false;
 			return RUN_YIELD;
 		}
 	}
 	v->state = VCPU_STOPPED;
+	this_cpu()->kick_with_nmi = false;
+	if (p->direct_irqs)
+		direct_irq_partition_ended(p); /* on this CPU: its local APIC was the guest's */
 	return RUN_ENDED;
 }
 
@@ -220,3 +227,17 @@ static enum exit_action handle_external_interrupt(struct vcpu *v, struct vmexit 
 	return EXIT_RESUME;
 }
 EXIT_HANDLER(EXIT_REASON_EXTERNAL_INTERRUPT, handle_external_interrupt);
+
+/* Exception or NMI (exit reason 0). The exception bitmap is empty, so only NMIs come here:
+ * kicks of a CPU whose guest runs with interception off (direct_irq.c). The run loop
+ * looks at the partition's state again. */
+static enum exit_action handle_exception_nmi(struct vcpu *v, struct vmexit *e)
+{
+	u32 info = (u32)vmread(VM_EXIT_INTR_INFO);
+
+	if ((info & 0x7ff) == (INTR_TYPE_NMI | EXC_NMI))
+		return EXIT_RESUME;
+	partition_fault(v->part, "unexpected exception exit (interruption info 0x%x) at RIP 0x%lx", info, e->rip);
+	return EXIT_STOP;
+}
+EXIT_HANDLER(EXIT_REASON_EXCEPTION_NMI, handle_exception_nmi);

@@ -10,6 +10,7 @@
 #include <arch/vmexit.h>
 #include <arch/vmcs.h>
 #include <arch/cpu.h>
+#include <arch/percpu.h>
 #include <hvlab/partition.h>
 #include <hvlab/guest_abi.h>
 
@@ -37,6 +38,13 @@ static struct cpuid_regs hvlab_leaf(struct vcpu *v, u32 leaf)
 	return r;
 }
 
+/* The APIC ID the guest sees: its vCPU number, or with interception off the real one of
+ * its CPU, whose local APIC it uses directly (direct_irq.c). */
+static u32 apic_id(struct vcpu *v)
+{
+	return v->part->direct_irqs ? cpus[v->cpu].apic_id : v->id;
+}
+
 static enum exit_action handle_cpuid(struct vcpu *v, struct vmexit *e)
 {
 	u64 *gpr = v->arch.regs.gpr;
@@ -49,13 +57,18 @@ static enum exit_action handle_cpuid(struct vcpu *v, struct vmexit *e)
 		r = cpuid(leaf, subleaf);
 		if (leaf == 1) {
 			r.ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
-			/* The virtual local APIC has x2APIC mode and the TSC-deadline timer. */
-			r.ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
+			/* The virtual local APIC has x2APIC mode and the TSC-deadline timer; a guest
+			 * using its CPU's real xAPIC (interception off) is told neither. */
+			r.ecx |= CPUID1_ECX_HYPERVISOR;
+			if (!v->part->direct_irqs)
+				r.ecx |= CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
+			else
+				r.ecx &= ~(CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE);
 			if (vmread(GUEST_CR4) & CR4_OSXSAVE) /* OSXSAVE mirrors the guest's CR4 */
 				r.ecx |= CPUID1_ECX_OSXSAVE;
-			r.ebx = (r.ebx & 0x00ffffff) | (v->id << 24); /* initial APIC ID = vCPU number */
+			r.ebx = (r.ebx & 0x00ffffff) | (apic_id(v) << 24);
 		} else if (leaf == 0xb || leaf == 0x1f) {
-			r.edx = v->id; /* x2APIC ID of this logical processor */
+			r.edx = apic_id(v); /* x2APIC ID of this logical processor */
 		}
 	}
 	gpr[GPR_RAX] = r.eax;

@@ -87,12 +87,26 @@ static void setup_host_state(struct cpu *c)
 	vmwrite(HOST_RIP, (u64)(uintptr_t)vmx_exit_entry);
 }
 
-static void setup_controls(struct vcpu *v)
+static int setup_controls(struct vcpu *v)
 {
 	struct partition *p = v->part;
 
-	vmwrite(PIN_BASED_VM_EXEC_CONTROL, vmx_ctls.pin);
-	vmwrite(CPU_BASED_VM_EXEC_CONTROL, vmx_ctls.proc);
+	u32 pin = vmx_ctls.pin, proc = vmx_ctls.proc;
+	if (p->direct_irqs) {
+		/* Interception off (direct_irq.c): physical interrupts and HLT stay in the guest;
+		 * NMIs still exit, so the hypervisor can reach the CPU. */
+		pin = (pin & ~(u32)PIN_EXTINT_EXITING) | PIN_NMI_EXITING;
+		proc &= ~(u32)CPU_HLT_EXITING;
+	}
+	if ((pin & ~vmx_caps.pin.allowed1) || (~pin & vmx_caps.pin.allowed0) ||
+	    (~proc & vmx_caps.proc.allowed0)) {
+		partition_fault(p, "interception = off needs VMX to allow external-interrupt and HLT "
+				"exiting off and NMI exiting on; this CPU does not");
+		return -1;
+	}
+	v->arch.pin_controls = pin;
+	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
+	vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc);
 	vmwrite(SECONDARY_VM_EXEC_CONTROL, vmx_ctls.proc2);
 	vmwrite(VM_EXIT_CONTROLS, vmx_ctls.exit);
 	vmwrite(VM_ENTRY_CONTROLS, vmx_ctls.entry);
@@ -117,6 +131,7 @@ static void setup_controls(struct vcpu *v)
 	u64 cr4_owned = vmx_ctls.cr4_fixed0 | ~vmx_ctls.cr4_fixed1 | CR4_VMXE;
 	vmwrite(CR0_GUEST_HOST_MASK, cr0_owned & 0xffffffffULL);
 	vmwrite(CR4_GUEST_HOST_MASK, cr4_owned & 0xffffffffULL);
+	return 0;
 }
 
 static void set_segment(enum vmcs_field selector, u16 sel, u32 ar)
@@ -253,7 +268,8 @@ int vmx_vcpu_init(struct vcpu *v)
 	v->arch.launched = false;
 	v->arch.xcr0 = 1; /* x87 only, the power-on value */
 
-	setup_controls(v);
+	if (setup_controls(v) < 0)
+		return -1;
 	setup_host_state(c);
 	/* This CPU may hold translations from an earlier hierarchy with the same EPTP. */
 	vmx_invept(ept_pointer(&v->part->arch.ept, false));

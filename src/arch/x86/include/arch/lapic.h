@@ -34,6 +34,13 @@ void lapic_eoi(void);
 /** Send fixed interrupt @p vector to the CPU with APIC ID @p apic_id. */
 void lapic_send_ipi(u32 apic_id, u8 vector);
 
+/** Send an NMI to the CPU with APIC ID @p apic_id (kicks a CPU whose guest runs with
+ *  interception off). */
+void lapic_send_nmi(u32 apic_id);
+
+/** Return this CPU's local APIC to the hypervisor's settings after a guest owned it. */
+void lapic_quiesce(void);
+
 /** Handle host interrupt @p vector (from the IDT, or a VM exit that acknowledged it). */
 void host_irq_handle(u8 vector);
 

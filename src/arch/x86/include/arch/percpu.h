@@ -42,6 +42,7 @@ struct cpu {
 	bool vmx_on;             /**< in VMX root operation */
 	u64 vmxon_pa;            /**< its VMXON region (SDM Vol. 3C §25.11.5) */
 	struct vcpu *current;    /**< vCPU whose VMCS is current on this CPU, or NULL */
+	volatile bool kick_with_nmi; /**< its guest runs with interception off: kick by NMI */
 	u64 stack_top;
 	u64 gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 	struct tss64 tss __attribute__((aligned(16)));

@@ -25,6 +25,7 @@ struct arch_vcpu {
 	struct guest_regs regs;   /**< must stay first: vmentry.S addresses it directly */
 	u64 vmcs_pa;              /**< its VMCS region (SDM Vol. 3C §25.2) */
 	bool launched;            /**< VMLAUNCH done: later entries use VMRESUME (§25.11.3) */
+	bool reinit;              /**< soft reset (lifecycle.c): fill the VMCS again before entry */
 	u64 xcr0;                 /**< the guest's XCR0, loaded while it runs */
 	u64 cr8;                  /**< task priority, if CR8 accesses exit */
 	struct boot_state boot;   /**< how vCPU 0 starts (filled by the image loader) */
@@ -34,6 +35,7 @@ struct arch_vcpu {
 	u32 reinject_error;
 	u32 reinject_len;
 	u64 switched_msrs[6];     /**< pass-through MSRs VMX does not switch (exit.c) */
+	u32 pin_controls;         /**< its pin-based controls, without the preemption timer */
 };
 
 /** VMX state of one partition. */
