@@ -110,6 +110,7 @@ static int create_one(struct partition *p, const struct partition_config *pc, u1
 		printk("hvlab: config: partition '%s': image '%s': %s\n", p->name, pc->image, err);
 		return -1;
 	}
+	lifecycle_stamp_boot_info(p);
 
 	for (const struct device_type *d = __devices_start; d < __devices_end; d++) {
 		if (d->attach(p) < 0) {
@@ -180,6 +181,22 @@ void partition_exit(struct partition *p, u32 status)
 		printk("hvlab: partition %s exited with status %u\n", p->name, status);
 }
 
+/* What the guest said last often explains its fault: show its last console line. */
+static void print_last_console_line(const struct partition *p)
+{
+	char text[160];
+	size_t n = uart_console_history(p, text, sizeof(text));
+
+	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		n--;
+	size_t start = n;
+	while (start && text[start - 1] != '\n')
+		start--;
+	if (start < n)
+		printk("hvlab: partition %s: its last console line was \"%.*s\"\n", p->name,
+		       (int)(n - start), text + start);
+}
+
 void partition_fault(struct partition *p, const char *fmt, ...)
 {
 	char reason[sizeof(p->end_reason)];
@@ -191,8 +208,12 @@ void partition_fault(struct partition *p, const char *fmt, ...)
 	if (partition_ended(p))
 		return; /* the first reason is the one that counts */
 	memcpy(p->end_reason, reason, sizeof(reason));
-	if (end_partition(p, END_FAULT))
+	if (lifecycle_reset_on_fault(p, p->end_reason, sizeof(p->end_reason)))
+		return; /* on_fault = reset: it starts again (src/core/lifecycle.c) */
+	if (end_partition(p, END_FAULT)) {
 		printk("hvlab: partition %s stopped: %s\n", p->name, p->end_reason);
+		print_last_console_line(p);
+	}
 }
 
 u64 partition_ram_hpa(const struct partition *p, u64 gpa, u64 len)
@@ -289,8 +310,10 @@ int partitions_summary(void)
 			len += snprintf(line + len, sizeof(line) - len, " %s=%u", p->name, p->exit_status);
 		else
 			len += snprintf(line + len, sizeof(line) - len, " %s=%s", p->name,
-					p->end_kind == END_FAULT ? "fault" : "running");
-		if (p->end_kind != END_EXIT || p->exit_status != 0)
+					p->end_kind == END_FAULT ? "fault" :
+					p->end_kind == END_DESTROYED ? "destroyed" : "running");
+		/* Destroyed while it ran: ended by request, not a failure (lifecycle.h). */
+		if ((p->end_kind != END_EXIT && p->end_kind != END_DESTROYED) || p->exit_status != 0)
 			status = 1;
 		if (len >= (int)sizeof(line))
 			break;

@@ -3,7 +3,8 @@
  * @brief The guest's COM1: an emulated 16550 whose output appears on the hypervisor console.
  *
  * Output is gathered a line at a time and printed as "[NAME] line", so the consoles of
- * several partitions interleave by whole lines. Transmission is instantaneous: LSR
+ * several partitions interleave by whole lines, and kept in a ring buffer per partition
+ * (uart_console_history()) for the debugger. Transmission is instantaneous: LSR
  * always reports THRE and TEMT. The scratch register keeps what the guest writes, as on
  * real hardware (PC16550D datasheet §8.10), which makes it a cheap I/O round-trip probe.
  */
@@ -13,14 +14,35 @@
 #include <hvlab/guest_abi.h>
 
 #define LINE_MAX 200
+#define HISTORY_SIZE 4096 /* bytes of each partition's console the debugger can show */
 
 struct guest_uart {
 	u8 lcr, ier, mcr, scr, dll, dlm;
 	char line[LINE_MAX];
 	u32 len;
+	char history[HISTORY_SIZE]; /* ring buffer of everything the guest printed */
+	u64 written;                /* bytes ever written: the ring's head is written % size */
 };
 
 static struct guest_uart uarts[MAX_PARTITIONS];
+
+static void remember(struct guest_uart *u, char c)
+{
+	u->history[u->written % HISTORY_SIZE] = c;
+	u->written++;
+}
+
+size_t uart_console_history(const struct partition *p, char *buf, size_t len)
+{
+	const struct guest_uart *u = &uarts[p->id];
+	u64 have = u->written < HISTORY_SIZE ? u->written : HISTORY_SIZE;
+	u64 n = have < len ? have : len;
+
+	/* The last n bytes, oldest first. */
+	for (u64 i = 0; i < n; i++)
+		buf[i] = u->history[(u->written - n + i) % HISTORY_SIZE];
+	return (size_t)n;
+}
 
 static void flush_line(struct partition *p, struct guest_uart *u)
 {
@@ -30,6 +52,7 @@ static void flush_line(struct partition *p, struct guest_uart *u)
 
 static void uart_output(struct partition *p, struct guest_uart *u, char c)
 {
+	remember(u, c);
 	if (c == '\n') {
 		flush_line(p, u);
 	} else if (c != '\r') {

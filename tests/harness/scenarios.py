@@ -117,6 +117,7 @@ TABLE: list[Scenario] = [
         expect=(
             r"\[victim\] about to triple-fault",
             r"hvlab: partition victim stopped: triple fault on vCPU 0 at RIP 0x[0-9a-f]+",
+            r'hvlab: partition victim: its last console line was "about to triple-fault"',
             BASIC_OK.format(name="bystander"),
             r"hvlab: summary: victim=fault bystander=0$",
         ),
@@ -304,6 +305,7 @@ TABLE: list[Scenario] = [
             r"\[alpha\] ok - lapic timer: periodic$",
             r"\[beta\] ok - lapic timer: TSC deadline$",
             r"\[alpha\] ok - hlt: woken by the timer$",
+            r"\[beta\] ok - x2apic: ID, self IPI and ICR through MSRs$",
             r"\[alpha\] results: \d+ ok, 0 failed",
             r"\[beta\] results: \d+ ok, 0 failed",
             r"hvlab: summary: alpha=0 beta=0$",

@@ -5,14 +5,21 @@
  * vCPU 0 sends INIT-SIPI-SIPI to every other vCPU (SDM Vol. 3A §9.4.4), as an OS does;
  * each AP reports its APIC ID and waits for interrupts. Then, all through the virtual
  * local APIC the hypervisor emulates: fixed IPIs from the bootstrap processor to each AP
- * and back, the APIC timer in one-shot, periodic and TSC-deadline modes, and HLT woken
- * by a timer interrupt. Runs with any number of vCPUs (boot info nvcpus).
+ * and back, the APIC timer in one-shot, periodic and TSC-deadline modes, HLT woken by a
+ * timer interrupt, and the x2APIC interface (MSRs 0x800-0x8ff). Runs with any number of vCPUs (boot info nvcpus).
  */
 #include "guest.h"
 
 #define VEC_IPI 0x40
 #define VEC_TIMER 0x41
 #define VEC_TO_BSP 0x42
+#define VEC_X2APIC_SELF 0x43
+#define MSR_APIC_BASE 0x1b
+#define MSR_X2APIC_ID 0x802
+#define MSR_X2APIC_VERSION 0x803
+#define MSR_X2APIC_EOI 0x80b
+#define MSR_X2APIC_ICR 0x830
+#define MSR_X2APIC_SELF_IPI 0x83f
 #define MAX_CPUS 8
 #define MSR_TSC_DEADLINE 0x6e0
 #define SPIN_LIMIT 100000000ULL
@@ -23,6 +30,7 @@ static volatile u32 ap_started[MAX_CPUS];
 static volatile u32 ipis_received[MAX_CPUS];
 static volatile u32 timer_ticks;
 static volatile u32 ipis_to_bsp;
+static volatile u32 x2apic_self_ipis;
 static u32 started;
 
 static void on_ipi(u64 vector)
@@ -41,6 +49,13 @@ static void on_ipi_to_bsp(u64 vector)
 {
 	ipis_to_bsp++;
 	lapic_eoi();
+}
+
+/* In x2APIC mode the registers are MSRs: EOI is a WRMSR (SDM Vol. 3A §11.12.1). */
+static void on_x2apic_self_ipi(u64 vector)
+{
+	x2apic_self_ipis++;
+	wrmsr(MSR_X2APIC_EOI, 0);
 }
 
 /* What each AP does: report, greet the BSP with an IPI, then sleep between interrupts. */
@@ -147,6 +162,26 @@ static void test_hlt_wakes_on_timer(void)
 	__asm__ volatile("sti");
 }
 
+/* Last, as it leaves the BSP's APIC in x2APIC mode: the same APIC through MSRs. */
+static void test_x2apic(void)
+{
+	if (!(cpuid(1, 0).ecx & BIT(21))) {
+		test_skip("no x2APIC in CPUID");
+		return;
+	}
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | BIT(10));
+	CHECK(rdmsr(MSR_APIC_BASE) & BIT(10), "x2APIC mode did not stick");
+	CHECK_EQ(rdmsr(MSR_X2APIC_ID), 0);
+	CHECK_EQ(rdmsr(MSR_X2APIC_VERSION) & 0xff, 0x14);
+	wrmsr(MSR_X2APIC_SELF_IPI, VEC_X2APIC_SELF);
+	CHECK(wait_for(&x2apic_self_ipis, 1), "no self IPI through MSR 0x83f");
+	if (started > 1) { /* the 64-bit ICR: destination in bits 63:32 */
+		u32 before = ipis_received[1];
+		wrmsr(MSR_X2APIC_ICR, (1ULL << 32) | VEC_IPI);
+		CHECK(wait_for(&ipis_received[1], before + 1), "no IPI to vCPU 1 through the x2APIC ICR");
+	}
+}
+
 static const struct guest_test tests[] = {
 	{ "smp: application processors start", test_aps_start },
 	{ "smp: IPIs from each AP to the BSP", test_ap_to_bsp_ipi },
@@ -155,6 +190,7 @@ static const struct guest_test tests[] = {
 	{ "lapic timer: periodic", test_timer_periodic },
 	{ "lapic timer: TSC deadline", test_timer_tsc_deadline },
 	{ "hlt: woken by the timer", test_hlt_wakes_on_timer },
+	{ "x2apic: ID, self IPI and ICR through MSRs", test_x2apic },
 };
 
 int main(const struct hvlab_boot_info *bi)
@@ -163,6 +199,7 @@ int main(const struct hvlab_boot_info *bi)
 	irq_set_handler(VEC_IPI, on_ipi);
 	irq_set_handler(VEC_TIMER, on_timer);
 	irq_set_handler(VEC_TO_BSP, on_ipi_to_bsp);
+	irq_set_handler(VEC_X2APIC_SELF, on_x2apic_self_ipi);
 	lapic_enable();
 	__asm__ volatile("sti");
 	int failed = run_tests(tests, ARRAY_SIZE(tests));

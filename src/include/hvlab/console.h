@@ -8,6 +8,14 @@
 #include <hvlab/types.h>
 #include <stdarg.h>
 
+struct partition;
+
+/**
+ * Copy the last (at most @p len) bytes partition @p p wrote to its console, oldest first,
+ * into @p buf (no NUL). Returns how many were copied. The emulated UART keeps 4 KiB.
+ */
+size_t uart_console_history(const struct partition *p, char *buf, size_t len);
+
 /** Initialise COM1. Before this, printk output is dropped. */
 void console_init(void);
 
