@@ -312,6 +312,7 @@ static const char *const cpu_modes[] = { [CPU_SHARED] = "shared", [CPU_DEDICATED
 enum {
 	KEY_IMAGE, KEY_MEMORY, KEY_CPUS, KEY_PAGING, KEY_CMDLINE, KEY_FORMAT, KEY_INITRD,
 	KEY_ON_FAULT, KEY_IDENTITY, KEY_ADDRESS, KEY_CPU_MODE, KEY_INTERCEPTION, KEY_DEVICES,
+	KEY_CONTROLS,
 };
 
 /* The keys of a [partition NAME] section. Defaults are set in start_section(). */
@@ -329,6 +330,7 @@ static const struct cfg_key keys[] = {
 	[KEY_CPU_MODE] = { "cpu_mode", set_choice, FIELD(cpu_mode), cpu_modes, false },
 	[KEY_INTERCEPTION] = { "interception", set_choice, FIELD(interception), on_off, false },
 	[KEY_DEVICES] = { "devices", set_devices, FIELD(devices), NULL, false },
+	[KEY_CONTROLS] = { "controls", set_string, FIELD(controls), NULL, false },
 };
 
 _Static_assert(ARRAY_SIZE(keys) <= CONFIG_MAX_KEYS, "partition_config.key_line needs a slot per key");
@@ -494,6 +496,29 @@ static bool read_line(struct parser *ps, const char *text, size_t len, size_t *p
 	return true;
 }
 
+/* Every name in a `controls` list must be a partition of the file (they are all known
+ * only at the end). */
+static bool check_controls(struct parser *ps)
+{
+	for (u32 i = 0; i < ps->out->nparts; i++) {
+		const struct partition_config *p = &ps->out->part[i];
+		char buf[CONFIG_STR_LEN];
+
+		memcpy(buf, p->controls, sizeof(buf));
+		for (char *rest = p->controls[0] ? buf : NULL; rest;) {
+			char *name = next_item(&rest);
+			u32 j = 0;
+			while (j < ps->out->nparts && strcmp(ps->out->part[j].name, name) != 0)
+				j++;
+			if (j == ps->out->nparts) {
+				ps->line = p->key_line[KEY_CONTROLS];
+				return fail(ps, "controls names '%s', which is not a partition of this file", name);
+			}
+		}
+	}
+	return true;
+}
+
 int config_parse(const char *text, size_t len, const char *filename, struct hv_config *out,
 		 char *err, size_t errlen)
 {
@@ -533,5 +558,5 @@ int config_parse(const char *text, size_t len, const char *filename, struct hv_c
 		fail(&ps, "no [partition NAME] section");
 		return -1;
 	}
-	return 0;
+	return check_controls(&ps) ? 0 : -1;
 }

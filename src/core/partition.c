@@ -63,6 +63,38 @@ static int check_against_machine(const struct hv_config *cfg, const struct parti
 	return -1;
 }
 
+int partition_load_image(struct partition *p, char *err, size_t errlen)
+{
+	const struct partition_config *pc = p->cfg;
+	const struct mb2_module *m = mb2_find_module(&boot_info, pc->image);
+	const struct mb2_module *initrd = pc->initrd[0] ? mb2_find_module(&boot_info, pc->initrd) : NULL;
+
+	if (!m) {
+		snprintf(err, errlen, "no boot module named '%s'", pc->image);
+		return -1;
+	}
+	struct loader_input in = {
+		.image = phys_to_virt(m->start), .size = m->end - m->start, .cmdline = pc->cmdline,
+		.initrd = initrd ? phys_to_virt(initrd->start) : NULL,
+		.initrd_size = initrd ? initrd->end - initrd->start : 0,
+	};
+	if (load_guest_image(p, pc->format, &in, &p->vcpu[0].arch.boot, err, errlen) < 0)
+		return -1;
+	lifecycle_stamp_boot_info(p);
+	return 0;
+}
+
+int partition_attach_devices(struct partition *p, char *err, size_t errlen)
+{
+	for (const struct device_type *d = __devices_start; d < __devices_end; d++) {
+		if (d->attach(p) < 0) {
+			snprintf(err, errlen, "device %s could not be attached", d->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int create_one(struct partition *p, const struct partition_config *pc, u16 id)
 {
 	char err[128];
@@ -99,24 +131,13 @@ static int create_one(struct partition *p, const struct partition_config *pc, u1
 		p->vcpu[i] = (struct vcpu){ .part = p, .id = i, .cpu = pc->cpus[i],
 					    .state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI };
 
-	const struct mb2_module *m = mb2_find_module(&boot_info, pc->image);
-	const struct mb2_module *initrd = pc->initrd[0] ? mb2_find_module(&boot_info, pc->initrd) : NULL;
-	struct loader_input in = {
-		.image = phys_to_virt(m->start), .size = m->end - m->start, .cmdline = pc->cmdline,
-		.initrd = initrd ? phys_to_virt(initrd->start) : NULL,
-		.initrd_size = initrd ? initrd->end - initrd->start : 0,
-	};
-	if (load_guest_image(p, pc->format, &in, &p->vcpu[0].arch.boot, err, sizeof(err)) < 0) {
+	if (partition_load_image(p, err, sizeof(err)) < 0) {
 		printk("hvlab: config: partition '%s': image '%s': %s\n", p->name, pc->image, err);
 		return -1;
 	}
-	lifecycle_stamp_boot_info(p);
-
-	for (const struct device_type *d = __devices_start; d < __devices_end; d++) {
-		if (d->attach(p) < 0) {
-			printk("hvlab: partition '%s': device %s could not be attached\n", p->name, d->name);
-			return -1;
-		}
+	if (partition_attach_devices(p, err, sizeof(err)) < 0) {
+		printk("hvlab: partition '%s': %s\n", p->name, err);
+		return -1;
 	}
 	p->state = PART_READY;
 	printk("hvlab: partition %s: %lu MiB at host 0x%lx%s, image %s, vCPU 0 on cpu%u, paging ept%s\n",

@@ -15,6 +15,7 @@
 #include <hvlab/console.h>
 #include <hvlab/irq.h>
 #include <hvlab/vtimer.h>
+#include <hvlab/lifecycle.h>
 #include <arch/partition_arch.h>
 #include <arch/vmexit.h>
 #include <arch/vlapic.h>
@@ -85,9 +86,13 @@ void sched_run(struct cpu *c)
 		for (u32 k = 0; k < n; k++) {
 			struct vcpu *v = mine[(next + k) % n];
 			struct partition *p = v->part;
-			if (partition_ended(p))
+			if (partition_ended(p)) {
+				lifecycle_vcpu_ended(v); /* off this CPU, so it can be destroyed */
 				continue;
+			}
 			alive++;
+			if (!lifecycle_vcpu_may_run(v))
+				continue; /* paused, or stopping for a reset or destroy (lifecycle.c) */
 			vtimers_run(p);
 			u64 t = vtimers_next_deadline(p);
 			if (t && (!wake || t < wake))

@@ -362,6 +362,138 @@ TABLE: list[Scenario] = [
         ),
         reject=COMMON_REJECT + (r"hvlab: partition direct: \d+ VM exits: .*external interrupt",),
     ),
+    # Issue 3, partition lifecycle: on_fault = reset restarts a crashed partition (RAM
+    # zeroed, image loaded again), at most 3 times; a partition that always crashes is then
+    # ended like any failed one.
+    Scenario(
+        name="reset_on_fault",
+        iso="reset_on_fault",
+        status=1,
+        expect=(
+            r"\[phoenix\] first boot: marking the top of RAM, then triple-faulting$",
+            r"hvlab: partition phoenix stopped: triple fault on vCPU 0 at RIP 0x[0-9a-f]+$",
+            r"hvlab: partition phoenix reset \(1\)$",
+            r"\[phoenix\] ok - second boot after a reset$",
+            r"\[phoenix\] ok - guest RAM zeroed by the reset$",
+            r"\[phoenix\] results: 2 ok, 0 failed",
+            r"\[doomed\] boot 4: triple-faulting$",
+            r"hvlab: partition doomed reset \(3\)$",
+            r"hvlab: partition doomed stopped: triple fault on vCPU 0 at RIP 0x[0-9a-f]+ "
+            r"\(not reset again after 3 automatic resets\)$",
+            r"hvlab: summary: phoenix=0 doomed=fault$",
+        ),
+        reject=COMMON_REJECT + (r"hvlab: partition phoenix reset \(2\)", r"hvlab: partition doomed reset \(4\)",
+                                r"\[doomed\] boot 5"),
+    ),
+    # Partition lifecycle: one partition pauses another on another CPU (allowed by its
+    # `controls` key) and resumes it; the paused one sees its clock jump by the pause, and
+    # both finish.
+    Scenario(
+        name="pause_resume",
+        iso="pause_resume",
+        cpus=2,
+        timeout=180,
+        expect=(
+            r"\[b\] count 0$",
+            r"hvlab: partition b paused$",
+            r"hvlab: partition b resumed$",
+            r"\[a\] ok - pause another partition$",
+            r"\[a\] ok - resume it$",
+            r"\[a\] ok - control refused outside the controls list$",
+            r"\[a\] results: 3 ok, 0 failed",
+            r"\[b\] ok - stood still while paused$",
+            r"\[b\] results: 1 ok, 0 failed",
+            r"hvlab: summary: a=0 b=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Partition lifecycle: a requested soft reset (the partition boots a second time), then
+    # destroy: its 16 MiB come back, and "destroyed" is not a failure in the summary.
+    Scenario(
+        name="destroy",
+        iso="destroy",
+        expect=(
+            r"\[b\] waiting to be destroyed \(boot 1\)$",
+            r"hvlab: partition b reset \(1\)$",
+            r"\[b\] waiting to be destroyed \(boot 2\)$",
+            r"hvlab: partition b destroyed, 16 MiB freed$",
+            r"\[a\] ok - reset another partition$",
+            r"\[a\] ok - destroy it$",
+            r"\[a\] results: 2 ok, 0 failed",
+            r"hvlab: summary: a=0 b=destroyed$",
+        ),
+        reject=COMMON_REJECT + (r"\[b\] ERROR", r"\[b\] waiting to be destroyed \(boot 3\)"),
+    ),
+    # Issue 4: the paging torture guest under EPT: access rights (U/S from ring 3, R/W with
+    # CR0.WP, NX), page-fault error codes and CR2, reserved bits, A/D flags, INVLPG and
+    # CR3/CR4.PGE flushes, 32 address spaces, 2 MiB and 1 GiB pages, page tables changed
+    # through aliases of themselves, copy-on-write. Its output is the reference shadow
+    # paging must reproduce line for line.
+    Scenario(
+        name="paging_torture_ept",
+        iso="paging_torture",
+        megs=128,
+        timeout=200,
+        expect=(
+            r"hvlab: partition torture: 64 MiB at host 0x[0-9a-f]+, image paging_torture, vCPU 0 on cpu0, paging ept",
+            r"\[torture\] ok - u/s: user page from ring 3$",
+            r"\[torture\] ok - u/s: supervisor page from ring 3 faults U=1 P=1$",
+            r"\[torture\] ok - u/s: supervisor PDE hides a user PTE$",
+            r"\[torture\] ok - r/w: supervisor write to read-only faults with CR0\.WP=1$",
+            r"\[torture\] ok - r/w: supervisor write to read-only succeeds with CR0\.WP=0$",
+            r"\[torture\] ok - r/w: user write to read-only faults with either CR0\.WP$",
+            r"\[torture\] ok - r/w: read-only PDE protects a writable PTE$",
+            r"\[torture\] ok - nx: fetch from an executable page$",
+            r"\[torture\] ok - nx: fetch from an XD page faults I/D=1$",
+            r"\[torture\] ok - nx: XD in the PDE$",
+            r"\[torture\] ok - not present: PTE error codes and CR2$",
+            r"\[torture\] ok - not present: PDE$",
+            r"\[torture\] ok - rsvd: reserved bit in PTE and PDE faults RSVD=1$",
+            r"\[torture\] ok - a/d: read sets A, write sets D$",
+            r"\[torture\] ok - a/d: cleared flags set again after INVLPG$",
+            r"\[torture\] ok - a/d: A set on every level$",
+            r"\[torture\] ok - a/d: no D without a completed write$",
+            r"\[torture\] ok - tlb: INVLPG shows the new frame$",
+            r"\[torture\] ok - tlb: CR3 reload flushes$",
+            r"\[torture\] ok - tlb: global page, INVLPG and CR4\.PGE$",
+            r"\[torture\] ok - cr3: 32 processes x 8 rounds$",
+            r"\[torture\] ok - cr3: inactive change and shared page tables$",
+            r"\[torture\] ok - large: 2 MiB page$",
+            r"\[torture\] ok - large: 1 GiB page$",
+            r"\[torture\] ok - pt: page table changed through an alias$",
+            r"\[torture\] ok - pt: page table that maps itself$",
+            r"\[torture\] ok - cow: fork-like copy on write$",
+            r"\[torture\] results: \d+ ok, 0 failed",
+            r"hvlab: summary: torture=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Issue 4: guests aim their own page tables beyond their RAM (leaf PTE, page-table
+    # pointer, CR3, large page, highest address), at read-only and MMIO pages; each is
+    # stopped by an EPT violation in its own partition. Guest-physical 0x200000 (the
+    # hypervisor's host address) is only the guest's own RAM. The torture guest runs
+    # alongside and passes.
+    Scenario(
+        name="paging_isolation_ept",
+        iso="paging_isolation",
+        status=1,
+        megs=256,
+        timeout=300,
+        expect=(
+            r"hvlab: partition beyond_ram stopped: EPT violation: read of guest-physical 0x1000000 at RIP 0x[0-9a-f]+: not memory of this partition",
+            r"hvlab: partition high_address stopped: EPT violation: read of guest-physical 0x[0-9a-f]+ at RIP 0x[0-9a-f]+: not memory of this partition",
+            r"hvlab: partition table_beyond_ram stopped: EPT violation: read of guest-physical 0x1000000 at RIP 0x[0-9a-f]+: not memory of this partition",
+            r"hvlab: partition cr3_beyond_ram stopped: EPT violation: read of guest-physical 0x1000000 at RIP 0x[0-9a-f]+: not memory of this partition",
+            r"hvlab: partition large_page stopped: EPT violation: read of guest-physical 0x[0-9a-f]+ at RIP 0x[0-9a-f]+: not memory of this partition",
+            r"hvlab: partition resdb_write stopped: EPT violation: write of guest-physical 0xfeb10000 at RIP 0x[0-9a-f]+: the page is r only",
+            r"hvlab: partition mmio_fetch stopped: EPT violation: instruction fetch of guest-physical 0xfeb00000 at RIP 0x200000000000: not memory of this partition",
+            r"\[own_ram\] guest-physical 0x200000 is my own RAM, not the hypervisor's",
+            r"\[bystander\] results: \d+ ok, 0 failed",
+            r"hvlab: summary: beyond_ram=fault high_address=fault table_beyond_ram=fault "
+            r"cr3_beyond_ram=fault large_page=fault resdb_write=fault mmio_fetch=fault own_ram=0 bystander=0$",
+        ),
+        reject=COMMON_REJECT + (r"ERROR",),
+    ),
     # `make bench`: exit costs in guest TSC ticks (deterministic under Bochs sync=none).
     Scenario(
         name="bench",

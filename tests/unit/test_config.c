@@ -384,6 +384,19 @@ static void test_interception_off_needs_dedicated_cpus(void **state)
 		       "x.cfg:4: bad value 'exclusive' for cpu_mode (use shared or dedicated)");
 }
 
+/* controls (partition lifecycle): a list of partition names, checked at the end of the file. */
+static void test_controls(void **state)
+{
+	assert_int_equal(parse("[partition a]\nimage = g\nmemory = 4K\ncontrols = b, a\n"
+			       "[partition b]\nimage = g\nmemory = 4K\n"),
+			 0);
+	assert_string_equal(cfg.part[0].controls, "b, a");
+	assert_string_equal(cfg.part[1].controls, "");
+	assert_refused("[partition a]\nimage = g\nmemory = 4K\ncontrols = b, c\n"
+		       "[partition b]\nimage = g\nmemory = 4K\n",
+		       "x.cfg:4: controls names 'c', which is not a partition of this file");
+}
+
 static void test_bad_device_lists(void **state)
 {
 	assert_refused(PART("devices = uart0:dedicate\n"),
@@ -438,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_identity_needs_address_and_vice_versa),
 		cmocka_unit_test(test_interception_off_needs_dedicated_cpus),
 		cmocka_unit_test(test_bad_device_lists),
+		cmocka_unit_test(test_controls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

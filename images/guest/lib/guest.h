@@ -29,6 +29,7 @@
 #include "smp.h"
 #include "test.h"
 #include "try.h"
+#include "usermode.h"
 
 /** The boot information, copied into the image's own memory at start-up (so it stays
  *  readable whatever a test does to the low pages). */

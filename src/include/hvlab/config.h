@@ -20,6 +20,7 @@
  *     interception = on         # on | off: external-interrupt exiting on its CPUs;
  *                               #   off needs cpu_mode = dedicated
  *     devices  = uart0:shared, rtc:dedicated   # NAME[:dedicated|:shared], default shared
+ *     controls = b, c            # partitions it may pause/resume/reset/destroy (hypercall)
  *
  * An identity-mapped partition's RAM is [address, address + memory) in both guest- and
  * host-physical space (ROADMAP "What to keep in mind now": such a partition can run with
@@ -67,6 +68,7 @@ struct partition_config {
 	u32 ndevices;
 	char devices[CONFIG_MAX_DEVICES][CONFIG_DEVICE_LEN]; /**< device names, "uart0" */
 	u8 device_mode[CONFIG_MAX_DEVICES]; /**< enum device_mode of each */
+	char controls[CONFIG_STR_LEN]; /**< "b, c": partitions it may control (src/core/lifecycle.c) */
 	u32 line;                     /**< line of the section header, for later messages */
 	u32 key_line[CONFIG_MAX_KEYS]; /**< line of each key, 0 = not given: config_key_line() */
 };

@@ -53,6 +53,8 @@ struct hvlab_boot_info {
 	char cmdline[128];
 	u64 ram_base;     /**< guest-physical start of the mem_size bytes of RAM (0, or the host
 			   *   address for an identity-mapped partition, which also has RAM below 1 MiB) */
+	u32 boot_count;   /**< 1 on the first boot, N + 1 after the partition's Nth soft reset */
+	u32 reserved2;
 };
 
 /* Guest-visible I/O ports. */
@@ -89,6 +91,20 @@ struct hvlab_boot_info {
 #define HC_PARTITION_ID 1 /**< returns the caller's partition id */
 #define HC_NOP 2          /**< returns 0: the cheapest round trip, for benchmarks */
 #define HC_COUNTERS 3     /**< RDI = guest-physical address of a struct hvlab_counters to fill */
+#define HC_PARTITION_CONTROL 4 /**< RDI = partition id, RSI = HC_PC_*: pause/resume/reset/destroy
+				* another partition named in this one's `controls` (docs/hypercalls.md) */
+
+/* HC_PARTITION_CONTROL operations, and the states HC_PC_QUERY returns. */
+#define HC_PC_QUERY 0   /**< returns HVLAB_PART_* */
+#define HC_PC_PAUSE 1
+#define HC_PC_RESUME 2
+#define HC_PC_RESET 3
+#define HC_PC_DESTROY 4
+#define HVLAB_PART_RUNNING 0   /**< runs, or waits to */
+#define HVLAB_PART_CHANGING 1  /**< a pause, reset or destroy is being carried out */
+#define HVLAB_PART_PAUSED 2
+#define HVLAB_PART_ENDED 3     /**< exited or faulted */
+#define HVLAB_PART_DESTROYED 4
 
 /** What HC_COUNTERS tells a partition about itself (counted by the hypervisor). */
 struct hvlab_counters {
@@ -99,5 +115,7 @@ struct hvlab_counters {
 
 #define HC_ERR_NOSYS (-38LL) /**< unknown hypercall number */
 #define HC_ERR_INVAL (-22LL) /**< bad argument */
+#define HC_ERR_PERM (-1LL)   /**< not allowed (HC_PARTITION_CONTROL: target not in `controls`) */
+#define HC_ERR_BUSY (-16LL)  /**< another operation on the target is still in progress: retry */
 
 #endif

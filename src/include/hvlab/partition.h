@@ -15,6 +15,7 @@
 #include <hvlab/spinlock.h>
 #include <arch/vcpu_arch.h>
 #include <hvlab/vtimer.h>
+#include <hvlab/lifecycle.h>
 
 #define MAX_PARTITIONS CONFIG_MAX_PARTITIONS
 #define MAX_VCPUS CONFIG_MAX_VCPUS
@@ -78,6 +79,7 @@ enum end_kind {
 	END_NONE = 0,
 	END_EXIT,    /**< the guest wrote its status to the exit port */
 	END_FAULT,   /**< the hypervisor stopped it: end_reason says why */
+	END_DESTROYED, /**< destroyed while it ran (src/core/lifecycle.c) */
 };
 
 /** Exit and event counters, read by the monitor and benchmarks. */
@@ -88,6 +90,7 @@ struct partition_counters {
 	u64 hypercalls;
 	u64 mmio_emulated;
 	u64 pio_emulated;
+	u64 resets;                   /**< soft resets (src/core/lifecycle.c) */
 };
 
 /** One partition. */
@@ -117,6 +120,7 @@ struct partition {
 	struct vtimer *timers;         /**< armed virtual timers (src/core/vtimer.c) */
 	spinlock_t timer_lock;
 	spinlock_t device_lock;        /**< held while any device model of this partition runs */
+	struct partition_lifecycle lc; /**< pause/reset/destroy requests (src/core/lifecycle.c) */
 };
 
 extern struct partition partitions[MAX_PARTITIONS];
@@ -128,6 +132,14 @@ extern u32 npartitions;
  * problem print "hvlab: config: ..." naming it and return -1 with nothing started.
  */
 int partitions_create(const struct hv_config *cfg);
+
+/** Load @p p's image into its RAM with its loader (creation and soft reset). Returns 0, or
+ *  -1 with the reason in @p err. */
+int partition_load_image(struct partition *p, char *err, size_t errlen);
+
+/** Attach every device model of the device table to @p p, each starting from reset.
+ *  Returns 0, or -1 naming the device in @p err. */
+int partition_attach_devices(struct partition *p, char *err, size_t errlen);
 
 /** End partition @p p because the guest asked to (exit port), with @p status. */
 void partition_exit(struct partition *p, u32 status);
@@ -170,7 +182,7 @@ struct pio_region *pio_find(struct partition *p, u16 port);
 struct mmio_region *mmio_find(struct partition *p, u64 gpa);
 
 /** Print one summary line of every partition's end and return the machine's exit status:
- *  0 when every partition exited with status 0, else 1. */
+ *  0 when every partition exited with status 0 or was destroyed while it ran, else 1. */
 int partitions_summary(void);
 
 /** A device model: attached to every partition at creation (src/devices/). */

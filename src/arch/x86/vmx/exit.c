@@ -18,6 +18,7 @@
 #include <hvlab/partition.h>
 #include <hvlab/console.h>
 #include <hvlab/vtimer.h>
+#include <hvlab/lifecycle.h>
 
 extern const struct exit_handler __exit_handlers_start[], __exit_handlers_end[];
 
@@ -121,8 +122,10 @@ static int load_vmcs(struct vcpu *v)
 
 	if (c->current != v)
 		switch_msrs(c->current, v);
-	if (!v->arch.vmcs_pa)
+	if (!v->arch.vmcs_pa || v->arch.reinit) {
+		v->arch.reinit = false; /* after a soft reset the same page is filled again */
 		return vmx_vcpu_init(v);
+	}
 	if (c->current != v) {
 		u8 ok;
 		__asm__ volatile("vmptrld %1; seta %0" : "=qm"(ok) : "m"(v->arch.vmcs_pa) : "cc", "memory");
@@ -131,6 +134,22 @@ static int load_vmcs(struct vcpu *v)
 		c->current = v;
 	}
 	return 0;
+}
+
+void vmx_vcpu_put(struct vcpu *v)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->current == v) {
+		switch_msrs(v, v); /* saves its values; loading them back changes nothing */
+		c->current = NULL;
+	}
+	if (v->arch.vmcs_pa) {
+		/* VMCLEAR writes the VMCS back and makes it inactive and "clear": the next
+		 * VMPTRLD makes it current again, and entry needs VMLAUNCH (§25.11.3). */
+		__asm__ volatile("vmclear %0" : : "m"(v->arch.vmcs_pa) : "cc", "memory");
+		v->arch.launched = false;
+	}
 }
 
 /* Arm the VMX-preemption timer for @deadline (TSC), or turn it off for 0 (§26.5.1). */
@@ -167,6 +186,10 @@ enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 	while (!partition_ended(p)) {
 		if (vlapic_take_init(v))
 			return RUN_YIELD;
+		if (p->lc.request != LC_NONE) { /* pause, reset or destroy: lifecycle.c */
+			v->state = VCPU_RUNNABLE;
+			return RUN_YIELD;
+		}
 		vtimers_run(p);
 		vmx_inject_pending(v);
 		u64 next = vtimers_next_deadline(p);

@@ -47,6 +47,10 @@ void vmx_invept(u64 eptp);
 /** Set up the VMCS of @p v for its partition's entry state. Returns 0 or -1. */
 int vmx_vcpu_init(struct vcpu *v);
 
+/** On @p v's CPU: save its pass-through MSRs, VMCLEAR its VMCS and forget it as this
+ *  CPU's current one, so it can be reset, freed, or loaded again later (lifecycle). */
+void vmx_vcpu_put(struct vcpu *v);
+
 /** Build what a partition's VMCSs point to (I/O and MSR bitmaps). Returns 0 or -1. */
 int vmx_partition_init(struct partition *p);
 

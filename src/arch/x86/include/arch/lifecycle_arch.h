@@ -1,0 +1,32 @@
+/**
+ * @file lifecycle_arch.h
+ * @brief What the partition lifecycle (src/core/lifecycle.c) asks of the architecture.
+ */
+#ifndef ARCH_LIFECYCLE_ARCH_H
+#define ARCH_LIFECYCLE_ARCH_H
+
+#include <hvlab/types.h>
+
+struct partition;
+struct vcpu;
+
+/**
+ * On @p v's own CPU: take it off the CPU. Its pass-through MSRs are saved, its VMCS is
+ * written back to memory and made inactive (VMCLEAR, SDM Vol. 3C §25.11.1), so any CPU
+ * may then reset or free it; the next run loads it again and enters with VMLAUNCH.
+ */
+void arch_vcpu_park(struct vcpu *v);
+
+/**
+ * Any CPU, @p v parked: forget every register and event of @p v. Its VMCS page is kept,
+ * cleared to a fresh region, and filled again by vmx_vcpu_init() before its next entry.
+ */
+void arch_vcpu_reset(struct vcpu *v);
+
+/**
+ * Any CPU, every vCPU of @p p parked: free its vCPUs' VMCS pages, its read-only resource
+ * view page, its EPT tables and VMX bitmaps (arch_partition_destroy()).
+ */
+void arch_partition_teardown(struct partition *p);
+
+#endif
