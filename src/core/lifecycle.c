@@ -146,11 +146,12 @@ static void do_destroy(struct partition *p)
 	p->mem_hpa = p->low_hpa = 0;
 
 	/* The resource database forgets it in one transaction (MECHANISMS.md §2). */
-	int tries = 0;
-	while (resdb_tx_begin(&resdb) < 0 && ++tries < 1000000)
-		cpu_relax(); /* another CPU's transaction: they are short */
+	resources_lock();
+	resdb_tx_begin(&resdb);
 	resdb_tx_release_all(&resdb, p->id);
-	if (resdb_tx_commit(&resdb, err, sizeof(err)) < 0)
+	int released = resdb_tx_commit(&resdb, err, sizeof(err));
+	resources_unlock();
+	if (released < 0)
 		printk("hvlab: partition %s: releasing its resources failed: %s\n", p->name, err);
 	p->lc.destroyed = true;
 	printk("hvlab: partition %s destroyed, %lu MiB freed\n", p->name, (frames << PAGE_SHIFT) >> 20);

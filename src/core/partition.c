@@ -48,6 +48,7 @@ static int check_against_machine(const struct hv_config *cfg, const struct parti
 	} else if (pc->paging != PAGING_EPT) {
 		problem = "paging = shadow is not implemented yet", key = "paging";
 	} else if (pc->identity && strcmp(pc->format, "auto") != 0 && strcmp(pc->format, "elf64") != 0) {
+		/* format = auto means elf64 for them (partition_load_image()). */
 		problem = "identity-mapped partitions boot raw ELF64 images only (format = elf64)";
 		key = "format";
 	} else if (!pc->interception && !pc->identity) {
@@ -78,7 +79,9 @@ int partition_load_image(struct partition *p, char *err, size_t errlen)
 		.initrd = initrd ? phys_to_virt(initrd->start) : NULL,
 		.initrd_size = initrd ? initrd->end - initrd->start : 0,
 	};
-	if (load_guest_image(p, pc->format, &in, &p->vcpu[0].arch.boot, err, errlen) < 0)
+	/* Identity-mapped RAM does not start at 0, which only the raw loader allows for. */
+	const char *format = p->identity && !strcmp(pc->format, "auto") ? "elf64" : pc->format;
+	if (load_guest_image(p, format, &in, &p->vcpu[0].arch.boot, err, errlen) < 0)
 		return -1;
 	lifecycle_stamp_boot_info(p);
 	return 0;

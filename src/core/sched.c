@@ -52,7 +52,7 @@ static void end_if_stuck(struct partition *p)
 		    v->arch.lapic.sipi_vector)
 			return;
 	}
-	if (vtimers_next_deadline(p) || partition_ended(p))
+	if (vtimers_next_deadline(p, VTIMER_ANY_CPU) || partition_ended(p))
 		return;
 	bool any_if = false;
 	for (u32 i = 0; i < p->nvcpus; i++)
@@ -93,8 +93,8 @@ void sched_run(struct cpu *c)
 			alive++;
 			if (!lifecycle_vcpu_may_run(v))
 				continue; /* paused, or stopping for a reset or destroy (lifecycle.c) */
-			vtimers_run(p);
-			u64 t = vtimers_next_deadline(p);
+			vtimers_run(p, c->index);
+			u64 t = vtimers_next_deadline(p, c->index);
 			if (t && (!wake || t < wake))
 				wake = t;
 			if (!runnable(v)) {

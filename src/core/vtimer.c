@@ -2,10 +2,10 @@
  * @file vtimer.c
  * @brief Virtual timers of device models, fired between VM entries.
  *
- * Each partition keeps a list of armed timers. The CPU that runs the partition's
- * vCPU 0 calls vtimers_run() before every VM entry and asks vtimers_next_deadline()
- * how long the guest may run before the hypervisor must look again (the scheduler turns
- * that into a VMX-preemption-timer value, or a wake-up while the vCPU is halted).
+ * Each partition keeps a list of armed timers, each owned by one physical CPU (vtimer.h).
+ * Every CPU calls vtimers_run() for the partitions it runs before every VM entry and asks
+ * vtimers_next_deadline() how long the guest may run before it must look again (turned
+ * into a VMX-preemption-timer value, or a wake-up while the CPU is idle).
  */
 #include <hvlab/vtimer.h>
 #include <hvlab/partition.h>
@@ -42,7 +42,7 @@ u64 vtime_ticks_to_ns(u64 ticks)
 
 void vtimer_init(struct vtimer *t, struct partition *p, vtimer_fn fn, void *ctx)
 {
-	*t = (struct vtimer){ .part = p, .fn = fn, .ctx = ctx };
+	*t = (struct vtimer){ .part = p, .fn = fn, .ctx = ctx, .cpu = p->vcpu[0].cpu };
 }
 
 /* Unlink @t from its partition's list; the caller holds the partition's timer lock. */
@@ -81,7 +81,7 @@ void vtimer_cancel(struct vtimer *t)
 	spin_unlock(&p->timer_lock);
 }
 
-void vtimers_run(struct partition *p)
+void vtimers_run(struct partition *p, u32 cpu)
 {
 	u64 now = vtime_now();
 
@@ -90,7 +90,7 @@ void vtimers_run(struct partition *p)
 		struct vtimer *due = NULL;
 		spin_lock(&p->timer_lock);
 		for (struct vtimer *t = p->timers; t; t = t->next)
-			if (t->deadline <= now && (!due || t->deadline < due->deadline))
+			if (t->cpu == cpu && t->deadline <= now && (!due || t->deadline < due->deadline))
 				due = t;
 		if (due) {
 			unlink(due);
@@ -103,13 +103,13 @@ void vtimers_run(struct partition *p)
 	}
 }
 
-u64 vtimers_next_deadline(struct partition *p)
+u64 vtimers_next_deadline(struct partition *p, u32 cpu)
 {
 	u64 next = 0;
 
 	spin_lock(&p->timer_lock);
 	for (struct vtimer *t = p->timers; t; t = t->next)
-		if (!next || t->deadline < next)
+		if ((cpu == VTIMER_ANY_CPU || t->cpu == cpu) && (!next || t->deadline < next))
 			next = t->deadline;
 	spin_unlock(&p->timer_lock);
 	return next;

@@ -19,6 +19,7 @@
  */
 #include <hvlab/partition.h>
 #include <hvlab/guest_abi.h>
+#include <arch/percpu.h>
 #include <hvlab/console.h>
 #include <hvlab/lib.h>
 #include <arch/guest_mem.h>
@@ -174,7 +175,9 @@ static u32 build_madt(struct partition *p)
 	m->flags = MADT_PCAT_COMPAT;
 	for (u32 i = 0; i < p->nvcpus; i++) {
 		struct madt_lapic *l = (void *)&area[take(sizeof(*l), 1)];
-		*l = (struct madt_lapic){ 0, sizeof(*l), (u8)i, (u8)i, MADT_LAPIC_ENABLED };
+		/* A partition with interception off uses its CPUs' real local APICs. */
+		u8 apic_id = p->direct_irqs ? (u8)cpus[p->vcpu[i].cpu].apic_id : (u8)i;
+		*l = (struct madt_lapic){ 0, sizeof(*l), (u8)i, apic_id, MADT_LAPIC_ENABLED };
 	}
 	struct madt_ioapic *io = (void *)&area[take(sizeof(*io), 1)];
 	*io = (struct madt_ioapic){ 1, sizeof(*io), (u8)(p->nvcpus & 0xf), 0, (u32)HVLAB_IOAPIC_BASE, 0 };

@@ -14,31 +14,39 @@ struct testdev {
 	u64 count;
 };
 
+static spinlock_t testdev_lock = SPINLOCK_INIT; /* vCPUs on several CPUs may use it */
+
 static struct testdev testdevs[MAX_PARTITIONS];
 
 static u64 testdev_read(struct vcpu *v, void *state, u64 offset, u8 size)
 {
 	struct testdev *t = state;
+	u64 value;
 
+	spin_lock(&testdev_lock);
 	t->count++;
 	switch (offset & ~7ULL) {
-	case HVLAB_TESTDEV_ID: return HVLAB_TESTDEV_MAGIC >> ((offset & 7) * 8);
-	case HVLAB_TESTDEV_SCRATCH: return t->scratch >> ((offset & 7) * 8);
-	case HVLAB_TESTDEV_COUNT: return t->count;
-	default: return ~0ULL; /* unimplemented registers read as all ones */
+	case HVLAB_TESTDEV_ID: value = HVLAB_TESTDEV_MAGIC >> ((offset & 7) * 8); break;
+	case HVLAB_TESTDEV_SCRATCH: value = t->scratch >> ((offset & 7) * 8); break;
+	case HVLAB_TESTDEV_COUNT: value = t->count; break;
+	default: value = ~0ULL; break; /* unimplemented registers read as all ones */
 	}
+	spin_unlock(&testdev_lock);
+	return value;
 }
 
 static void testdev_write(struct vcpu *v, void *state, u64 offset, u8 size, u64 value)
 {
 	struct testdev *t = state;
 
+	spin_lock(&testdev_lock);
 	t->count++;
 	if ((offset & ~7ULL) == HVLAB_TESTDEV_SCRATCH) {
 		unsigned shift = (offset & 7) * 8;
 		u64 mask = (size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1) << shift;
 		t->scratch = (t->scratch & ~mask) | ((value << shift) & mask);
 	}
+	spin_unlock(&testdev_lock);
 }
 
 static const struct mmio_ops testdev_ops = { testdev_read, testdev_write };

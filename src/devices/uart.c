@@ -17,6 +17,7 @@
 #define HISTORY_SIZE 4096 /* bytes of each partition's console the debugger can show */
 
 struct guest_uart {
+	spinlock_t lock;            /* vCPUs on several CPUs may print at once */
 	u8 lcr, ier, mcr, scr, dll, dlm;
 	char line[LINE_MAX];
 	u32 len;
@@ -62,9 +63,8 @@ static void uart_output(struct partition *p, struct guest_uart *u, char c)
 	}
 }
 
-static u32 uart_read(struct vcpu *v, void *state, u16 port, u8 size)
+static u32 uart_read_locked(struct guest_uart *u, u16 port)
 {
-	struct guest_uart *u = state;
 	bool dlab = u->lcr & UART_LCR_DLAB;
 
 	switch (port - HVLAB_PORT_COM1) {
@@ -79,9 +79,18 @@ static u32 uart_read(struct vcpu *v, void *state, u16 port, u8 size)
 	}
 }
 
-static void uart_write_reg(struct vcpu *v, void *state, u16 port, u8 size, u32 value)
+static u32 uart_read(struct vcpu *v, void *state, u16 port, u8 size)
 {
 	struct guest_uart *u = state;
+
+	spin_lock(&u->lock);
+	u32 value = uart_read_locked(u, port);
+	spin_unlock(&u->lock);
+	return value;
+}
+
+static void uart_write_locked(struct vcpu *v, struct guest_uart *u, u16 port, u32 value)
+{
 	bool dlab = u->lcr & UART_LCR_DLAB;
 
 	switch (port - HVLAB_PORT_COM1) {
@@ -102,6 +111,15 @@ static void uart_write_reg(struct vcpu *v, void *state, u16 port, u8 size, u32 v
 	case UART_SCR: u->scr = value; break;
 	default: break; /* FCR, and writes to read-only registers */
 	}
+}
+
+static void uart_write_reg(struct vcpu *v, void *state, u16 port, u8 size, u32 value)
+{
+	struct guest_uart *u = state;
+
+	spin_lock(&u->lock);
+	uart_write_locked(v, u, port, value);
+	spin_unlock(&u->lock);
 }
 
 static const struct pio_ops uart_ops = { uart_read, uart_write_reg };

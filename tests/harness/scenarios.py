@@ -336,6 +336,13 @@ TABLE: list[Scenario] = [
         reject=COMMON_REJECT + (r"hvlab: partition",),
     ),
     Scenario(
+        name="bad_config_dedicated_console",
+        iso="bad_dedicated_console",
+        status=3,
+        expect=(r"hvlab: config: bad_dedicated_console\.cfg:5: partition 'thief': I/O ports 0x3f8-0x3ff overlap ports 0x3f8-0x3ff of the hypervisor",),
+        reject=COMMON_REJECT + (r"hvlab: partition",),
+    ),
+    Scenario(
         name="bad_config_too_much_memory",
         iso="bad_too_much_memory",
         status=3,

@@ -114,15 +114,21 @@ void direct_irq_route(struct partition *p, u32 pin, u64 rte)
 	/* The vector becomes the partition's on that CPU (unless it already is). */
 	struct resdb_res vec = resdb_vector((u32)cpu, RTE_VECTOR(rte));
 	u8 mode;
+	char err[160];
+	int claimed = 0;
+	resources_lock();
 	if (resdb_owners(&resdb, vec, &mode) != BIT(p->id)) {
-		char err[160];
 		resdb_tx_begin(&resdb);
 		resdb_tx_alloc(&resdb, vec, p->id, RESDB_EXCLUSIVE);
-		if (resdb_tx_commit(&resdb, err, sizeof(err)) < 0) {
-			printk("hvlab: partition %s: IOAPIC pin %u not routed: %s\n", p->name, pin, err);
-			return;
-		}
+		claimed = resdb_tx_commit(&resdb, err, sizeof(err)) < 0 ? -1 : 1;
 	}
+	resources_unlock();
+	if (claimed < 0) {
+		printk("hvlab: partition %s: IOAPIC pin %u not routed: %s\n", p->name, pin, err);
+		return;
+	}
+	if (claimed)
+		resources_refresh_view(p); /* the vector is now in its view */
 	ioapic_phys_write_rte(pin, rte);
 	bool news = !(routed_pins[p->id] & (1u << pin)) || routed_rte[p->id][pin] != rte;
 	routed_pins[p->id] |= 1u << pin;

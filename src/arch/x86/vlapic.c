@@ -185,7 +185,9 @@ static void deliver_one(struct vcpu *t, const struct apic_message *m)
 	case APIC_DM_INIT:
 		__atomic_store_n(&l->init_pending, 1, __ATOMIC_SEQ_CST);
 		break;
-	case APIC_DM_STARTUP:
+	case APIC_DM_STARTUP: /* heeded only by a processor waiting for one (SDM §9.4.4) */
+		if (t->state != VCPU_WAIT_SIPI && !l->init_pending)
+			return;
 		__atomic_store_n(&l->sipi_vector, 0x100 | m->vector, __ATOMIC_SEQ_CST);
 		break;
 	default: /* SMI, ExtINT through the APIC bus: not modelled */
@@ -461,6 +463,7 @@ void vlapic_reset(struct vcpu *v)
 	for (int i = 0; i < VLAPIC_LVT_COUNT; i++)
 		l->lvt[i] = LVT_MASKED;
 	vtimer_init(&l->timer, v->part, timer_fired, v);
+	l->timer.cpu = v->cpu; /* the APIC timer fires where its vCPU runs */
 }
 
 /* Every partition gets a local APIC per vCPU, reset, and the xAPIC page. */

@@ -119,7 +119,6 @@ struct partition {
 	spinlock_t lock;
 	struct vtimer *timers;         /**< armed virtual timers (src/core/vtimer.c) */
 	spinlock_t timer_lock;
-	spinlock_t device_lock;        /**< held while any device model of this partition runs */
 	struct partition_lifecycle lc; /**< pause/reset/destroy requests (src/core/lifecycle.c) */
 };
 

@@ -16,6 +16,14 @@ struct partition;
 /** The one database of the machine. */
 extern struct resdb resdb;
 
+/** Serialize transactions on the database: resdb has one transaction at a time (resdb.h),
+ *  and CPUs start them concurrently. Hold it from resdb_tx_begin() to commit or abort. */
+void resources_lock(void);
+void resources_unlock(void);
+
+/** Fill @p p's read-only view page again (after its resources changed). */
+void resources_refresh_view(struct partition *p);
+
 /**
  * Claim everything @p cfg asks for in one transaction. On a conflict or a check against
  * the machine that fails, print "hvlab: config: FILE:LINE: ..." and return -1 with

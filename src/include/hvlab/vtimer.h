@@ -3,9 +3,11 @@
  * @brief Time for device models: the guest's clock and one-shot timers.
  *
  * Guest time is the TSC, which the hypervisor does not offset: guests read it directly
- * with RDTSC. A virtual timer fires its callback on the physical CPU that runs the
- * partition's vCPU 0 (the scheduler arms the VMX-preemption timer for the earliest
- * deadline, SDM Vol. 3C §26.5.1), in hypervisor context between two VM entries.
+ * with RDTSC. A virtual timer fires its callback on the physical CPU that owns it — the
+ * CPU of the partition's vCPU 0 for device models, the vCPU's own CPU for its local APIC
+ * timer — in hypervisor context between two VM entries; that CPU arms the VMX-preemption
+ * timer for its earliest deadline (SDM Vol. 3C §26.5.1). So a callback never races with
+ * the vCPU whose state it touches.
  */
 #ifndef HVLAB_VTIMER_H
 #define HVLAB_VTIMER_H
@@ -25,6 +27,7 @@ struct vtimer {
 	vtimer_fn fn;
 	void *ctx;
 	u64 deadline;     /**< TSC value at which it fires; 0 = not armed */
+	u32 cpu;          /**< physical CPU that fires it */
 	struct vtimer *next; /**< on the partition's list, kept by vtimer.c */
 };
 
@@ -38,7 +41,7 @@ u64 vtime_tsc_hz(void);
 u64 vtime_ns_to_ticks(u64 ns);
 u64 vtime_ticks_to_ns(u64 ticks);
 
-/** Prepare @p t for partition @p p; it starts disarmed. */
+/** Prepare @p t for partition @p p, fired on the CPU of its vCPU 0; it starts disarmed. */
 void vtimer_init(struct vtimer *t, struct partition *p, vtimer_fn fn, void *ctx);
 
 /** Fire @p t when the TSC reaches @p deadline (replacing any earlier arming). */
@@ -52,10 +55,13 @@ void vtimer_cancel(struct vtimer *t);
 /** Set the TSC frequency measured at boot. */
 void vtime_set_tsc_hz(u64 hz);
 
-/** Fire every timer of @p p whose deadline has passed. */
-void vtimers_run(struct partition *p);
+#define VTIMER_ANY_CPU 0xffffffffu
 
-/** The earliest armed deadline of @p p, or 0 when none is armed. */
-u64 vtimers_next_deadline(struct partition *p);
+/** Fire every timer of @p p owned by CPU @p cpu whose deadline has passed. */
+void vtimers_run(struct partition *p, u32 cpu);
+
+/** The earliest armed deadline of @p p's timers owned by @p cpu (VTIMER_ANY_CPU: all),
+ *  or 0 when none is armed. */
+u64 vtimers_next_deadline(struct partition *p, u32 cpu);
 
 #endif

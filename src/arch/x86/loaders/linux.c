@@ -197,8 +197,8 @@ static u64 identity_map_4g(struct scratch *s)
 static int linux_load(struct partition *p, const struct loader_input *in, struct boot_state *bs,
 		      char *err, size_t errlen)
 {
-	/* __BOOT_CS and __BOOT_DS as the protocol asks; 0x08 is 64-bit code too, because
-	 * vmcs_setup.c enters with CS = 0x08 / DS = 0x10 whatever the GDT says. */
+	/* __BOOT_CS (0x10) and __BOOT_DS (0x18) as the protocol asks, entered with exactly
+	 * those selectors (bs->cs, bs->ds below); 0x08 is 64-bit code as well, harmlessly. */
 	static const u64 gdt[] = { 0, GDT_CODE64, GDT_CODE64, GDT_DATA };
 	const u8 *image = in->image;
 	struct scratch s = scratch_begin(p);

@@ -178,6 +178,11 @@ enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 		return RUN_ENDED;
 	}
 	if (v->arch.start_sipi) {
+		if (!(vmx_ctls.proc2 & CPU2_UNRESTRICTED_GUEST)) {
+			partition_fault(p, "vCPU %u cannot start: an application processor starts in real "
+					"mode, which needs the VMX unrestricted-guest control", v->id);
+			return RUN_ENDED;
+		}
 		vmx_vcpu_enter_real_mode(v, v->arch.start_sipi & 0xff);
 		v->arch.start_sipi = 0;
 	}
@@ -190,9 +195,9 @@ enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 			v->state = VCPU_RUNNABLE;
 			return RUN_YIELD;
 		}
-		vtimers_run(p);
+		vtimers_run(p, this_cpu()->index);
 		vmx_inject_pending(v);
-		u64 next = vtimers_next_deadline(p);
+		u64 next = vtimers_next_deadline(p, this_cpu()->index);
 		set_preemption_deadline(v, !next || (deadline && deadline < next) ? deadline : next);
 
 		if (v->arch.xcr0 != 1)
@@ -233,7 +238,7 @@ enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 /* VMX-preemption timer expired (exit reason 52): a timer is due or the slice is over. */
 static enum exit_action handle_preemption_timer(struct vcpu *v, struct vmexit *e)
 {
-	vtimers_run(v->part);
+	vtimers_run(v->part, this_cpu()->index);
 	return EXIT_RESUME; /* vmx_run_vcpu() checks the slice deadline */
 }
 EXIT_HANDLER(EXIT_REASON_PREEMPTION_TIMER, handle_preemption_timer);

@@ -3,9 +3,9 @@
  * @brief CPUID: what the guest is told about its processor (exit reason 10).
  *
  * CPUID always exits in VMX non-root operation (SDM Vol. 3C §26.1.2). The guest sees the
- * real processor, minus what it cannot use (VMX itself, MONITOR/MWAIT, x2APIC until a
- * virtual one exists), plus the "hypervisor present" bit and hvlab's own leaves
- * (guest_abi.h).
+ * real processor, minus what it cannot use (VMX itself, MONITOR/MWAIT), plus the
+ * "hypervisor present" bit, the virtual local APIC's x2APIC and TSC-deadline modes, its
+ * APIC ID, and hvlab's own leaves (guest_abi.h).
  */
 #include <arch/vmexit.h>
 #include <arch/vmcs.h>
