@@ -7,42 +7,12 @@
  * per check and "results: N ok, M failed"; the failure count is the exit status.
  */
 #include <hvlab/lib.h>
+#include <hvlab/multiboot1.h>
 #include "../bootcheck/check.h"
 
 #include "mb1.h"
 
-#define MB1_BOOTLOADER_MAGIC 0x2BADB002u
-#define MBI_MEMORY BIT(0)      /* mem_lower, mem_upper */
-#define MBI_CMDLINE BIT(2)
-#define MBI_MODS BIT(3)
-#define MBI_MMAP BIT(6)
-#define MBI_LOADER_NAME BIT(9)
 
-/** The Multiboot information (§3.3), as far as this kernel reads it. */
-struct mb1_info {
-	u32 flags;
-	u32 mem_lower, mem_upper;
-	u32 boot_device;
-	u32 cmdline;
-	u32 mods_count, mods_addr;
-	u32 syms[4];
-	u32 mmap_length, mmap_addr;
-	u32 drives_length, drives_addr;
-	u32 config_table;
-	u32 boot_loader_name;
-};
-
-struct mb1_module {
-	u32 mod_start, mod_end, string, reserved;
-};
-
-/** A memory map entry; @c size counts the bytes after itself, and the next entry
- *  starts size + 4 bytes further on. */
-struct mb1_mmap_entry {
-	u32 size;
-	u64 base_addr, length;
-	u32 type;
-} __attribute__((packed));
 
 static const struct mb1_info *mbi;
 
@@ -108,19 +78,14 @@ static const char *check_loader_name(void)
 /* The map hvlab reports (guest_abi.h): low RAM, EBDA, BIOS/ACPI area, RAM from 1 MiB. */
 static const char *check_mmap(void)
 {
-	static const struct { u64 base, len; u32 type; } want[] = {
-		{ 0, 0x9f000, 1 },
-		{ 0x9f000, 0x1000, 2 },
-		{ 0xe0000, 0x20000, 2 },
-		{ 0x100000, EXPECTED_RAM - 0x100000, 1 },
-	};
+	const __typeof__(expected_memory_map[0]) *want = expected_memory_map;
 	u32 n = 0;
 
 	for (u32 off = 0; off < mbi->mmap_length; n++) {
 		const struct mb1_mmap_entry *e = phys(mbi->mmap_addr + off);
 		boot_printf("  # mmap 0x%08llx-0x%08llx type %u\n", e->base_addr,
 			    e->base_addr + e->length, e->type);
-		if (n < ARRAY_SIZE(want) && (e->base_addr != want[n].base ||
+		if (n < ARRAY_SIZE(expected_memory_map) && (e->base_addr != want[n].base ||
 					     e->length != want[n].len || e->type != want[n].type))
 			return why("entry %u is 0x%llx+0x%llx type %u, expected 0x%llx+0x%llx type %u",
 				   n, e->base_addr, e->length, e->type, want[n].base, want[n].len,
@@ -129,8 +94,8 @@ static const char *check_mmap(void)
 			return why("entry %u has size %u", n, e->size);
 		off += e->size + 4;
 	}
-	if (n != ARRAY_SIZE(want))
-		return why("%u entries, expected %u", n, (u32)ARRAY_SIZE(want));
+	if (n != ARRAY_SIZE(expected_memory_map))
+		return why("%u entries, expected %u", n, (u32)ARRAY_SIZE(expected_memory_map));
 	return NULL;
 }
 

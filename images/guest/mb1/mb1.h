@@ -15,6 +15,14 @@
 
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 
+/** The memory map both protocols must report (guest_abi.h's guest-physical map). */
+static const struct { u64 base, len; u32 type; } expected_memory_map[] = {
+	{ 0, 0x9f000, 1 },
+	{ 0x9f000, 0x1000, 2 },
+	{ 0xe0000, 0x20000, 2 },
+	{ 0x100000, EXPECTED_RAM - 0x100000, 1 },
+};
+
 /* Set by start.S. */
 extern u32 entry_eax, entry_ebx, entry_cr0, entry_eflags;
 extern u16 entry_cs;

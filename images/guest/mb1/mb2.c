@@ -92,19 +92,14 @@ static const char *check_meminfo(void)
 /* §3.6.8: entry_size 24, entries base (u64), length (u64), type (u32), reserved. */
 static const char *check_mmap(void)
 {
-	static const struct { u64 base, len; u32 type; } want[] = {
-		{ 0, 0x9f000, 1 },
-		{ 0x9f000, 0x1000, 2 },
-		{ 0xe0000, 0x20000, 2 },
-		{ 0x100000, EXPECTED_RAM - 0x100000, 1 },
-	};
+	const __typeof__(expected_memory_map[0]) *want = expected_memory_map;
 	const u32 *t = (const u32 *)find_tag(TAG_MMAP);
 
 	if (!t || t[2] != 24)
 		return why("no mmap tag with entry_size 24");
 	u32 n = (t[1] - 16) / 24;
-	if (n != ARRAY_SIZE(want))
-		return why("%u entries, expected %u", n, (u32)ARRAY_SIZE(want));
+	if (n != ARRAY_SIZE(expected_memory_map))
+		return why("%u entries, expected %u", n, (u32)ARRAY_SIZE(expected_memory_map));
 	for (u32 i = 0; i < n; i++) {
 		const u32 *e = t + 4 + 6 * i;
 		u64 base = e[0] | (u64)e[1] << 32, len = e[2] | (u64)e[3] << 32;

@@ -15,12 +15,10 @@
  *     segments, paging off, interrupts off.
  */
 #include <arch/loader.h>
+#include <hvlab/multiboot1.h>
 #include <arch/regs.h>
 #include "boot_layout.h"
 
-#define MB1_HEADER_MAGIC 0x1BADB002u
-#define MB1_BOOTLOADER_MAGIC 0x2BADB002u
-#define MB1_SEARCH_BYTES 8192
 
 /* Header flags (§3.1.2). Bits 0-15 are requirements: an unknown one means "refuse". */
 #define MB1_PAGE_ALIGN BIT(0)   /* modules page-aligned: always so here */
@@ -28,12 +26,6 @@
 #define MB1_VIDEO_MODE BIT(2)   /* a graphics mode: hvlab has no framebuffer */
 #define MB1_AOUT_KLUDGE BIT(16) /* the address fields below are valid */
 
-/* Information flags (§3.3): which fields of struct mb1_info are valid. */
-#define MBI_MEMORY BIT(0)
-#define MBI_CMDLINE BIT(2)
-#define MBI_MODS BIT(3)
-#define MBI_MMAP BIT(6)
-#define MBI_LOADER_NAME BIT(9)
 
 /** The OS image header (§3.1.1); the graphics fields that follow are not used. */
 struct mb1_header {
@@ -41,31 +33,6 @@ struct mb1_header {
 	u32 header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr; /* flag bit 16 */
 };
 
-/** The Multiboot information (§3.3), up to the boot loader name. */
-struct mb1_info {
-	u32 flags;
-	u32 mem_lower, mem_upper;   /* KiB below 640 KiB, KiB from 1 MiB */
-	u32 boot_device;
-	u32 cmdline;
-	u32 mods_count, mods_addr;
-	u32 syms[4];
-	u32 mmap_length, mmap_addr;
-	u32 drives_length, drives_addr;
-	u32 config_table;
-	u32 boot_loader_name;
-};
-
-/** One module (§3.3 "mods"). */
-struct mb1_module {
-	u32 mod_start, mod_end, string, reserved;
-};
-
-/** One memory map entry (§3.3 "mmap"): size counts the bytes after itself (20). */
-struct mb1_mmap_entry {
-	u32 size;
-	u64 base_addr, length;
-	u32 type;
-} __attribute__((packed));
 
 /* Step 1: the header and its file offset, or NULL. Only magic, flags and checksum (12
  * bytes) need be in the file here; the address fields are checked when used. */
