@@ -83,6 +83,8 @@ void vtimer_cancel(struct vtimer *t)
 
 void vtimers_run(struct partition *p, u32 cpu)
 {
+	if (!__atomic_load_n(&p->timers, __ATOMIC_ACQUIRE))
+		return; /* the common case, on every VM entry: nothing armed */
 	u64 now = vtime_now();
 
 	for (;;) {
@@ -107,6 +109,8 @@ u64 vtimers_next_deadline(struct partition *p, u32 cpu)
 {
 	u64 next = 0;
 
+	if (!__atomic_load_n(&p->timers, __ATOMIC_ACQUIRE))
+		return 0;
 	spin_lock(&p->timer_lock);
 	for (struct vtimer *t = p->timers; t; t = t->next)
 		if ((cpu == VTIMER_ANY_CPU || t->cpu == cpu) && (!next || t->deadline < next))

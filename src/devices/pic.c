@@ -337,6 +337,10 @@ int vpic_pending_vector(struct partition *p)
 	struct vpic *s = &vpics[p->id];
 	int vector = -1;
 
+	/* Asked before every VM entry: with no request at all, answer without the lock. */
+	if (!__atomic_load_n(&s->chip[MASTER].irr, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&s->chip[SLAVE].irr, __ATOMIC_ACQUIRE))
+		return -1;
 	spin_lock(&s->lock);
 	int irq = chip_request(&s->chip[MASTER], true);
 	if (irq == CASCADE_IRQ && !s->chip[MASTER].single) {

@@ -252,8 +252,8 @@ bool vlapic_accepts_pic(struct vcpu *v)
 
 	if (v->id != 0)
 		return false; /* the 8259 is wired to the bootstrap processor's LINT0 */
-	if (!(l->apic_base & APIC_BASE_ENABLE) || !(l->svr & SVR_ENABLED))
-		return true; /* APIC off: the PIC's INTR reaches the CPU directly (§11.4.3) */
+	if (!(l->apic_base & APIC_BASE_ENABLE))
+		return true; /* APIC globally off: the PIC's INTR reaches the CPU directly (§11.4.3) */
 	return !(lint0 & LVT_MASKED) && ((lint0 >> 8) & 7) == APIC_DM_EXTINT;
 }
 
@@ -462,6 +462,12 @@ void vlapic_reset(struct vcpu *v)
 	l->svr = 0xff;
 	for (int i = 0; i < VLAPIC_LVT_COUNT; i++)
 		l->lvt[i] = LVT_MASKED;
+	/* What a PC's firmware leaves: the bootstrap processor in "virtual wire" mode, LINT0
+	 * taking the 8259's interrupts (ExtINT), LINT1 the NMIs (MP specification §3.6.2.2). */
+	if (v->id == 0) {
+		l->lvt[LVT_INDEX_LINT0] = APIC_DM_EXTINT << 8;
+		l->lvt[LVT_INDEX_LINT0 + 1] = APIC_DM_NMI << 8;
+	}
 	vtimer_init(&l->timer, v->part, timer_fired, v);
 	l->timer.cpu = v->cpu; /* the APIC timer fires where its vCPU runs */
 }

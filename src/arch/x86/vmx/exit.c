@@ -163,7 +163,10 @@ static void set_preemption_deadline(struct vcpu *v, u64 deadline)
 		vmwrite(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
 		pin |= PIN_PREEMPTION_TIMER;
 	}
-	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
+	if (pin != v->arch.pin_written) {
+		vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
+		v->arch.pin_written = pin;
+	}
 }
 
 enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)

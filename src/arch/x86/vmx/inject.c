@@ -35,13 +35,13 @@ void vmx_save_idt_vectoring(struct vcpu *v)
 	v->arch.reinject_len = (u32)vmread(VM_EXIT_INSTRUCTION_LEN);
 }
 
-static void set_interrupt_window(bool on)
+static void set_interrupt_window(struct vcpu *v, bool on)
 {
+	if (v->arch.intr_window == on)
+		return; /* remembered, to spare a VMREAD and VMWRITE on every entry */
 	u64 ctl = vmread(CPU_BASED_VM_EXEC_CONTROL);
-	u64 want = on ? ctl | CPU_INTR_WINDOW_EXITING : ctl & ~(u64)CPU_INTR_WINDOW_EXITING;
-
-	if (want != ctl)
-		vmwrite(CPU_BASED_VM_EXEC_CONTROL, want);
+	vmwrite(CPU_BASED_VM_EXEC_CONTROL, on ? ctl | CPU_INTR_WINDOW_EXITING : ctl & ~(u64)CPU_INTR_WINDOW_EXITING);
+	v->arch.intr_window = on;
 }
 
 /* The vector the guest should take next: the local APIC's, else the 8259's via LINT0. */
@@ -73,8 +73,12 @@ void vmx_inject_pending(struct vcpu *v)
 	int vec = next_interrupt(v, &from_pic);
 	bool nmi = l->nmi_pending;
 
+	if (vec < 0 && !nmi) { /* the common case: nothing to give, nothing to wait for */
+		set_interrupt_window(v, false);
+		return;
+	}
 	if (vmread(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
-		set_interrupt_window(vec >= 0 || nmi); /* come back for them after this event */
+		set_interrupt_window(v, vec >= 0 || nmi); /* come back for them after this event */
 		return;
 	}
 	u64 blocking = vmread(GUEST_INTERRUPTIBILITY);
@@ -82,21 +86,21 @@ void vmx_inject_pending(struct vcpu *v)
 		__atomic_store_n(&l->nmi_pending, 0, __ATOMIC_SEQ_CST);
 		vmwrite(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | EXC_NMI);
 		v->part->counters.injections++;
-		set_interrupt_window(vec >= 0);
+		set_interrupt_window(v, vec >= 0);
 		return;
 	}
 	if (vec < 0) {
-		set_interrupt_window(false);
+		set_interrupt_window(v, false);
 		return;
 	}
 	if (!(vmread(GUEST_RFLAGS) & RFLAGS_IF) || (blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))) {
-		set_interrupt_window(true);
+		set_interrupt_window(v, true);
 		return;
 	}
 	if (from_pic) {
 		vec = vpic_acknowledge(v->part);
 		if (vec < 0) { /* the request went away (spurious): nothing to deliver */
-			set_interrupt_window(false);
+			set_interrupt_window(v, false);
 			return;
 		}
 	} else {
@@ -104,7 +108,7 @@ void vmx_inject_pending(struct vcpu *v)
 	}
 	vmwrite(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (u32)vec);
 	v->part->counters.injections++;
-	set_interrupt_window(next_interrupt(v, &from_pic) >= 0);
+	set_interrupt_window(v, next_interrupt(v, &from_pic) >= 0);
 }
 
 bool vcpu_has_wakeup(struct vcpu *v)
@@ -120,7 +124,7 @@ bool vcpu_has_wakeup(struct vcpu *v)
 /* Interrupt window open (exit reason 7): the guest can take an interrupt now. */
 static enum exit_action handle_interrupt_window(struct vcpu *v, struct vmexit *e)
 {
-	set_interrupt_window(false); /* vmx_inject_pending() decides again before the entry */
+	set_interrupt_window(v, false); /* vmx_inject_pending() decides again before the entry */
 	return EXIT_RESUME;
 }
 EXIT_HANDLER(EXIT_REASON_INTERRUPT_WINDOW, handle_interrupt_window);

@@ -104,7 +104,8 @@ static int setup_controls(struct vcpu *v)
 				"exiting off and NMI exiting on; this CPU does not");
 		return -1;
 	}
-	v->arch.pin_controls = pin;
+	v->arch.pin_controls = v->arch.pin_written = pin;
+	v->arch.intr_window = false;
 	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
 	vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc);
 	vmwrite(SECONDARY_VM_EXEC_CONTROL, vmx_ctls.proc2);

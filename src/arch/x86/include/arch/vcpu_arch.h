@@ -36,6 +36,8 @@ struct arch_vcpu {
 	u32 reinject_len;
 	u64 switched_msrs[6];     /**< pass-through MSRs VMX does not switch (exit.c) */
 	u32 pin_controls;         /**< its pin-based controls, without the preemption timer */
+	u32 pin_written;          /**< the pin-based controls last written to its VMCS */
+	bool intr_window;         /**< interrupt-window exiting is on in its VMCS */
 };
 
 /** VMX state of one partition. */
