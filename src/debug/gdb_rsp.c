@@ -271,15 +271,23 @@ int rsp_parse_m(const char *args, size_t len, u64 maxlen, struct rsp_mem *mem)
 	return mem->len > maxlen ? RSP_ERR_TOO_LONG : RSP_OK;
 }
 
+/* "ADDR,LEN:" of M and X: the header both share; *@p is left at the data. */
+static int parse_write_header(const char **p, const char *end, size_t outmax, struct rsp_mem *mem)
+{
+	int r;
+
+	if ((r = parse_addr_len(p, end, mem)) || (r = expect(p, end, ':')))
+		return r;
+	return mem->len > outmax ? RSP_ERR_TOO_LONG : RSP_OK;
+}
+
 int rsp_parse_M(const char *args, size_t len, u8 *out, size_t outmax, struct rsp_mem *mem)
 {
 	const char *p = args, *end = args + len;
 	int r;
 
-	if ((r = parse_addr_len(&p, end, mem)) || (r = expect(&p, end, ':')))
+	if ((r = parse_write_header(&p, end, outmax, mem)))
 		return r;
-	if (mem->len > outmax)
-		return RSP_ERR_TOO_LONG;
 	if ((size_t)(end - p) != 2 * mem->len)
 		return (end - p) % 2 ? RSP_ERR_HEX : RSP_ERR_SYNTAX;
 	r = rsp_hex_to_bytes(p, (size_t)(end - p), out, outmax);
@@ -291,10 +299,8 @@ int rsp_parse_X(const char *args, size_t len, u8 *out, size_t outmax, struct rsp
 	const char *p = args, *end = args + len;
 	int r;
 
-	if ((r = parse_addr_len(&p, end, mem)) || (r = expect(&p, end, ':')))
+	if ((r = parse_write_header(&p, end, outmax, mem)))
 		return r;
-	if (mem->len > outmax)
-		return RSP_ERR_TOO_LONG;
 	if ((u64)(end - p) != mem->len)
 		return RSP_ERR_SYNTAX;
 	memcpy(out, p, (size_t)mem->len);

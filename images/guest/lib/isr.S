@@ -10,27 +10,14 @@
 #include <arch/isr_macros.h>
 
 	.text
-	.altmacro
-	.set vec, 0
-	.rept 256
-	ISR_STUB %vec, isr_common
-	.set vec, vec + 1
-	.endr
+	ISR_STUB_TABLE 256, isr_common
 
 isr_common:
 	TRAP_COMMON trap_handler
 
 /* The stubs' addresses, for idt_init(). */
-.macro STUB_ADDRESS vec
-	.quad isr_stub_\vec
-.endm
-
 	.section .rodata
 	.balign 8
 	.globl isr_stub_table
 isr_stub_table:
-	.set vec, 0
-	.rept 256
-	STUB_ADDRESS %vec
-	.set vec, vec + 1
-	.endr
+	ISR_STUB_ADDRESS_TABLE 256

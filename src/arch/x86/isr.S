@@ -7,12 +7,7 @@
 	.text
 	.globl isr_stubs
 isr_stubs:
-	.altmacro
-	.set vec, 0
-	.rept 256
-	ISR_STUB %vec, isr_common
-	.set vec, vec + 1
-	.endr
+	ISR_STUB_TABLE 256, isr_common
 
 isr_common:
 	TRAP_COMMON trap_dispatch

@@ -103,7 +103,10 @@ static const u32 switched_msrs[6] = {
 
 static void switch_msrs(struct vcpu *from, struct vcpu *to)
 {
-	bool has_rdtscp = cpuid(0x80000001, 0).edx & BIT(27); /* TSC_AUX exists only with RDTSCP */
+	static int has_rdtscp = -1; /* TSC_AUX exists only with RDTSCP: ask CPUID once */
+
+	if (has_rdtscp < 0)
+		has_rdtscp = (cpuid(0x80000001, 0).edx >> 27) & 1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(switched_msrs); i++) {
 		if (switched_msrs[i] == MSR_IA32_TSC_AUX && !has_rdtscp)
@@ -169,9 +172,53 @@ static void set_preemption_deadline(struct vcpu *v, u64 deadline)
 	}
 }
 
+/* Enter and exit the guest until the vCPU must give up its CPU: it halted, received an
+ * INIT, its partition has a lifecycle request, or @deadline passed (RUN_YIELD); or its
+ * partition ended (RUN_ENDED). */
+static enum vcpu_run_result run_until_yield(struct vcpu *v, u64 deadline)
+{
+	struct partition *p = v->part;
+	u32 cpu = this_cpu()->index;
+
+	while (!partition_ended(p)) {
+		if (vlapic_take_init(v) || p->lc.request != LC_NONE) /* lifecycle.c: pause, reset... */
+			return RUN_YIELD;
+		vtimers_run(p, cpu);
+		vmx_inject_pending(v);
+		u64 next = vtimers_next_deadline(p, cpu);
+		set_preemption_deadline(v, !next || (deadline && deadline < next) ? deadline : next);
+
+		if (v->arch.xcr0 != 1)
+			switch_xcr0(v->arch.xcr0);
+		int err = vmx_enter(&v->arch.regs, v->arch.launched);
+		if (v->arch.xcr0 != 1)
+			switch_xcr0(1);
+		if (err) {
+			u64 insn_err = 0;
+			vmread_safe(VM_INSTRUCTION_ERROR, &insn_err);
+			partition_fault(p, "VM entry failed (%s, VM-instruction error %lu)",
+					err == 1 ? "VMfailInvalid" : "VMfailValid", insn_err);
+			return RUN_ENDED;
+		}
+		v->arch.launched = true;
+		switch (dispatch(v)) {
+		case EXIT_STOP:
+			return RUN_ENDED;
+		case EXIT_YIELD:
+			return RUN_YIELD;
+		case EXIT_RESUME:
+			if (deadline && rdtsc() >= deadline)
+				return RUN_YIELD;
+			break;
+		}
+	}
+	return RUN_ENDED;
+}
+
 enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 {
 	struct partition *p = v->part;
+	struct cpu *c = this_cpu();
 
 	if (!handlers_ready)
 		build_handler_index();
@@ -190,52 +237,18 @@ enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 		v->arch.start_sipi = 0;
 	}
 	v->state = VCPU_RUNNING;
-	this_cpu()->kick_with_nmi = p->direct_irqs;
-	while (!partition_ended(p)) {
-		if (vlapic_take_init(v))
-			return RUN_YIELD;
-		if (p->lc.request != LC_NONE) { /* pause, reset or destroy: lifecycle.c */
-			v->state = VCPU_RUNNABLE;
-			return RUN_YIELD;
-		}
-		vtimers_run(p, this_cpu()->index);
-		vmx_inject_pending(v);
-		u64 next = vtimers_next_deadline(p, this_cpu()->index);
-		set_preemption_deadline(v, !next || (deadline && deadline < next) ? deadline : next);
+	c->kick_with_nmi = p->direct_irqs; /* its guest owns the CPU's interrupts (direct_irq.c) */
+	enum vcpu_run_result result = run_until_yield(v, deadline);
+	c->kick_with_nmi = false;
 
-		if (v->arch.xcr0 != 1)
-			switch_xcr0(v->arch.xcr0);
-		int err = vmx_enter(&v->arch.regs, v->arch.launched);
-		if (v->arch.xcr0 != 1)
-			switch_xcr0(1);
-		if (err) {
-			u64 insn_err = 0;
-			vmread_safe(VM_INSTRUCTION_ERROR, &insn_err);
-			partition_fault(p, "VM entry failed (%s, VM-instruction error %lu)",
-					err == 1 ? "VMfailInvalid" : "VMfailValid", insn_err);
-			break;
-		}
-		v->arch.launched = true;
-		enum exit_action a = dispatch(v);
-		if (a == EXIT_STOP)
-			break;
-		if (a == EXIT_YIELD) {
-			if (v->state == VCPU_RUNNING)
-				v->state = VCPU_RUNNABLE;
-			this_cpu()->kick_with_nmi = false;
-			return RUN_YIELD;
-		}
-		if (deadline && rdtsc() >= deadline) {
-			v->state = VCPU_RUNNABLE;
-			this_cpu()->kick_with_nmi = false;
-			return RUN_YIELD;
-		}
+	if (result == RUN_ENDED) {
+		v->state = VCPU_STOPPED;
+		if (p->direct_irqs)
+			direct_irq_partition_ended(p); /* on this CPU: its local APIC was the guest's */
+	} else if (v->state == VCPU_RUNNING) {
+		v->state = VCPU_RUNNABLE; /* not halted, not waiting for a SIPI: just out of turn */
 	}
-	v->state = VCPU_STOPPED;
-	this_cpu()->kick_with_nmi = false;
-	if (p->direct_irqs)
-		direct_irq_partition_ended(p); /* on this CPU: its local APIC was the guest's */
-	return RUN_ENDED;
+	return result;
 }
 
 /* VMX-preemption timer expired (exit reason 52): a timer is due or the slice is over. */

@@ -21,6 +21,32 @@ isr_stub_\vec:
 	jmp \common
 .endm
 
+/* Stubs for vectors 0 .. \count-1, 16 bytes apart, each continuing at \common. */
+.macro ISR_STUB_TABLE count, common
+	.altmacro
+	.set vec, 0
+	.rept \count
+	ISR_STUB %vec, \common
+	.set vec, vec + 1
+	.endr
+	.noaltmacro
+.endm
+
+/* The addresses of stubs 0 .. \count-1, one quadword each (for a table of gates). */
+.macro ISR_STUB_ADDRESS vec
+	.quad isr_stub_\vec
+.endm
+
+.macro ISR_STUB_ADDRESS_TABLE count
+	.altmacro
+	.set vec, 0
+	.rept \count
+	ISR_STUB_ADDRESS %vec
+	.set vec, vec + 1
+	.endr
+	.noaltmacro
+.endm
+
 /* Save every general register (the rest of struct trap_frame), call \handler(frame),
  * restore them and return from the interrupt. The frame is 22 quadwords and the CPU
  * aligned RSP to 16 before pushing (SDM Vol. 3A §7.14.2), so the CALL is aligned. */
