@@ -30,9 +30,10 @@ How one run works (class Machine, in machine.py; unit binaries: unit_tests.py):
 says in words what is missing). The console is QEMU's stdout (-serial stdio), written to
 the same console.log.
 
-`test` runs the host unit-test binaries (cmocka) and then every integration scenario in
-tests/harness/scenarios.py, two at a time, and prints one line per test case, then as its
-very last line `N passed, N failed`.
+`test` runs the host unit-test binaries (cmocka), then every integration scenario in
+tests/harness/scenarios.py, two at a time, then the command tests (command_tests.py:
+`make run`, Ctrl-C), and prints one line per test case, then as its very last line
+`N passed, N failed`.
 
 Exit status of `run`: the hypervisor's exit status N; 124 if the run timed out, 125 if it
 ended with no exit line, 128 + signal number if interrupted (130 for Ctrl-C), 2 for bad
@@ -52,6 +53,7 @@ from pathlib import Path
 
 from machine import (BENCH_LINE, BENCH_RESULTS, BOCHS_MODELS, DEFAULT_TABLE, EXIT_NO_STATUS, EXIT_TIMEOUT, EXIT_USAGE, ISO_DIR, Machine, PARALLEL_RUNS, QEMU, UsageError, check_bochs_setup, drive, install_signal_handlers, interrupt_status, interrupted, qemu_problems)
 from unit_tests import (CaseResult, run_units)
+from command_tests import run_command_tests
 
 
 # Integration scenarios
@@ -214,6 +216,8 @@ def cmd_test(args) -> int:
     results = run_units(args.unit)
     if not interrupted():
         results += run_scenarios(rows, table.NONZERO, Path(args.iso_dir), args.jobs)
+    if not interrupted():
+        results += run_command_tests(args.only)
     return summary(results)
 
 

@@ -174,6 +174,20 @@ TABLE: list[Scenario] = [
             r"^  called from [0-9a-f]{16} <hv_main\+0x[0-9a-f]+>",
         ),
     ),
+    # Issue 2: an exit reason with no handler is reported with its number, name,
+    # qualification and guest RIP, and ends that guest only (CPUID's handler is left out
+    # of the table on purpose by selftest=unhandled-cpuid).
+    Scenario(
+        name="unhandled_exit_reported",
+        iso="selftest_unhandled_exit",
+        status=1,
+        expect=(
+            r"hvlab: partition victim stopped: unhandled VM exit 10 \(CPUID\), qualification 0x0, guest RIP 0x[0-9a-f]+$",
+            BASIC_OK.format(name="bystander"),
+            r"hvlab: summary: victim=fault bystander=0$",
+        ),
+        reject=(r"hvlab: PANIC",),
+    ),
     # A bad configuration is refused before any partition starts, naming file, line, problem.
     Scenario(
         name="bad_config_refused",

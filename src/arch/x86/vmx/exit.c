@@ -18,6 +18,7 @@
 #include <hvlab/partition.h>
 #include <hvlab/console.h>
 #include <hvlab/vtimer.h>
+#include <hvlab/selftest.h>
 #include <hvlab/lifecycle.h>
 
 extern const struct exit_handler __exit_handlers_start[], __exit_handlers_end[];
@@ -31,6 +32,8 @@ static void build_handler_index(void)
 	for (const struct exit_handler *h = __exit_handlers_start; h < __exit_handlers_end; h++)
 		if (h->reason < EXIT_REASON_MAX)
 			handler_for[h->reason] = h->handle;
+	if (selftest_requested("unhandled-cpuid")) /* to show report_unhandled() at work */
+		handler_for[EXIT_REASON_CPUID] = NULL;
 	handlers_ready = true;
 }
 
