@@ -52,11 +52,13 @@ static bool guest_write_cr0(struct vcpu *v, u64 value)
 
 static bool guest_write_cr4(struct vcpu *v, u64 value)
 {
-	struct cpuid_regs leaf1 = cpuid(1, 0);
+	static int has_xsave = -1; /* CPUID.1:ECX.XSAVE, asked once: guests write CR4 often */
 
+	if (has_xsave < 0)
+		has_xsave = (cpuid(1, 0).ecx >> 26) & 1;
 	if (value & ~(u64)CR4_GUEST_ALLOWED)
 		return false;
-	if ((value & CR4_OSXSAVE) && !(leaf1.ecx & BIT(26)))
+	if ((value & CR4_OSXSAVE) && !has_xsave)
 		return false; /* no XSAVE on this CPU */
 	if (!(value & CR4_PAE) && (vmread(GUEST_IA32_EFER) & EFER_LMA))
 		return false; /* PAE may not be cleared in long mode */
