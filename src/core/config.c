@@ -300,7 +300,8 @@ static bool set_devices(struct parser *ps, const struct cfg_key *key, struct par
 	return true;
 }
 
-static const char *const paging_choices[] = { [PAGING_EPT] = "ept", [PAGING_SHADOW] = "shadow", NULL };
+static const char *const paging_choices[] = { [PAGING_AUTO] = "auto", [PAGING_EPT] = "ept",
+					      [PAGING_SHADOW] = "shadow", NULL };
 static const char *const fault_choices[] = { [FAULT_END] = "end", [FAULT_RESET] = "reset", NULL };
 static const char *const yes_no[] = { [0] = "no", [1] = "yes", NULL };
 static const char *const on_off[] = { [0] = "off", [1] = "on", NULL };
@@ -312,7 +313,7 @@ static const char *const cpu_modes[] = { [CPU_SHARED] = "shared", [CPU_DEDICATED
 enum {
 	KEY_IMAGE, KEY_MEMORY, KEY_CPUS, KEY_PAGING, KEY_CMDLINE, KEY_FORMAT, KEY_INITRD,
 	KEY_ON_FAULT, KEY_IDENTITY, KEY_ADDRESS, KEY_CPU_MODE, KEY_INTERCEPTION, KEY_DEVICES,
-	KEY_CONTROLS,
+	KEY_CONTROLS, KEY_SHADOW_CACHE,
 };
 
 /* The keys of a [partition NAME] section. Defaults are set in start_section(). */
@@ -331,6 +332,7 @@ static const struct cfg_key keys[] = {
 	[KEY_INTERCEPTION] = { "interception", set_choice, FIELD(interception), on_off, false },
 	[KEY_DEVICES] = { "devices", set_devices, FIELD(devices), NULL, false },
 	[KEY_CONTROLS] = { "controls", set_string, FIELD(controls), NULL, false },
+	[KEY_SHADOW_CACHE] = { "shadow_cache", set_choice, FIELD(shadow_cache), on_off, false },
 };
 
 _Static_assert(ARRAY_SIZE(keys) <= CONFIG_MAX_KEYS, "partition_config.key_line needs a slot per key");
@@ -361,6 +363,20 @@ static bool check_combinations(struct parser *ps, const struct partition_config 
 	if (!p->interception && p->cpu_mode != CPU_DEDICATED) {
 		ps->line = p->key_line[KEY_INTERCEPTION];
 		return fail(ps, "interception = off needs cpu_mode = dedicated");
+	}
+	if (p->paging == PAGING_SHADOW && p->ncpus > 1) {
+		/* Application processors start in real mode: unrestricted guest, which needs EPT. */
+		ps->line = p->key_line[KEY_PAGING];
+		return fail(ps, "paging = shadow runs one vCPU only (more need the unrestricted-guest "
+			    "control, which needs EPT)");
+	}
+	if (p->paging == PAGING_SHADOW && p->identity) {
+		ps->line = p->key_line[KEY_PAGING];
+		return fail(ps, "paging = shadow does not go with identity = yes (identity mapping is EPT's)");
+	}
+	if (p->paging == PAGING_EPT && p->key_line[KEY_SHADOW_CACHE]) {
+		ps->line = p->key_line[KEY_SHADOW_CACHE];
+		return fail(ps, "shadow_cache is only used with paging = shadow (or auto without EPT)");
 	}
 	return true;
 }
@@ -423,7 +439,8 @@ static bool start_section(struct parser *ps, char *line)
 	memcpy(p->name, name, strlen(name) + 1);
 	p->ncpus = 1;        /* one vCPU ... */
 	p->cpus[0] = 0;      /* ... on CPU 0 */
-	p->paging = PAGING_EPT;
+	p->paging = PAGING_AUTO;
+	p->shadow_cache = 1;
 	p->on_fault = FAULT_END;
 	p->cpu_mode = CPU_SHARED;
 	p->interception = 1;

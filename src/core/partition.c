@@ -45,8 +45,8 @@ static int check_against_machine(const struct hv_config *cfg, const struct parti
 	} else if (strcmp(pc->format, "auto") != 0 && !find_image_loader(pc->format)) {
 		snprintf(text, sizeof(text), "unknown image format '%s'", pc->format);
 		problem = text, key = "format";
-	} else if (pc->paging != PAGING_EPT) {
-		problem = "paging = shadow is not implemented yet", key = "paging";
+	} else if ((problem = arch_paging_problem(pc)) != NULL) {
+		key = "paging";
 	} else if (pc->identity && strcmp(pc->format, "auto") != 0 && strcmp(pc->format, "elf64") != 0) {
 		/* format = auto means elf64 for them (partition_load_image()). */
 		problem = "identity-mapped partitions boot raw ELF64 images only (format = elf64)";
@@ -143,9 +143,9 @@ static int create_one(struct partition *p, const struct partition_config *pc, u1
 		return -1;
 	}
 	p->state = PART_READY;
-	printk("hvlab: partition %s: %lu MiB at host 0x%lx%s, image %s, vCPU 0 on cpu%u, paging ept%s\n",
+	printk("hvlab: partition %s: %lu MiB at host 0x%lx%s, image %s, vCPU 0 on cpu%u, paging %s%s\n",
 	       p->name, p->mem_size >> 20, p->mem_hpa, p->identity ? " (identity-mapped)" : "", pc->image,
-	       p->vcpu[0].cpu, p->direct_irqs ? ", interception off" : "");
+	       p->vcpu[0].cpu, arch_paging_description(p), p->direct_irqs ? ", interception off" : "");
 	return 0;
 }
 
@@ -326,8 +326,10 @@ int partitions_summary(void)
 	int len = snprintf(line, sizeof(line), "hvlab: summary:");
 	int status = 0;
 
-	for (u32 i = 0; i < npartitions; i++)
+	for (u32 i = 0; i < npartitions; i++) {
 		print_exit_counts(&partitions[i]);
+		arch_partition_report(&partitions[i]);
+	}
 	for (u32 i = 0; i < npartitions; i++) {
 		struct partition *p = &partitions[i];
 		if (p->end_kind == END_EXIT)

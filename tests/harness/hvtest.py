@@ -2,11 +2,13 @@
 """hvtest.py — boot hvlab in an emulator, and run its tests.
 
     hvtest.py run   --scenario NAME [--emu bochs|qemu] [--model M] [--cpus N] [--timeout S]
-    hvtest.py test  [--unit BIN...] [--only REGEX]
+    hvtest.py test  [--unit BIN...] [--fuzz BIN... [--fuzz-seconds S]] [--only REGEX]
     hvtest.py unit  BIN...
+    hvtest.py fuzz  [--seconds S] BIN...
     hvtest.py bench [--only REGEX]
 
-How one run works (class Machine, in machine.py; unit binaries: unit_tests.py):
+How one run works (class Machine, in machine.py; unit binaries: unit_tests.py; libFuzzer
+targets: fuzz_tests.py):
   1. A fresh directory build/runs/NAME/ (NAME-2 ... if another harness holds NAME) gets a
      bochsrc made from images/bochs/bochsrc.in and a debugger command file with `c`
      (continue) and `quit`.
@@ -30,14 +32,16 @@ How one run works (class Machine, in machine.py; unit binaries: unit_tests.py):
 says in words what is missing). The console is QEMU's stdout (-serial stdio), written to
 the same console.log.
 
-`test` runs the host unit-test binaries (cmocka), then every integration scenario in
-tests/harness/scenarios.py, two at a time, then the command tests (command_tests.py:
-`make run`, Ctrl-C), and prints one line per test case, then as its very last line
-`N passed, N failed`.
+`test` runs the host unit-test binaries (cmocka), then the fuzz targets (libFuzzer, all at
+once, --fuzz-seconds each; a crash fails its target and names the reproducer), then every
+integration scenario in tests/harness/scenarios.py, two at a time, then the command tests
+(command_tests.py: `make run`, Ctrl-C), then hvmon in tmux against a stand-in for the
+monitor port (hvmon_tests.py), and prints one line per test case, then as its
+very last line `N passed, N failed`. `fuzz` runs only the fuzz targets (`make fuzz`).
 
 Exit status of `run`: the hypervisor's exit status N; 124 if the run timed out, 125 if it
 ended with no exit line, 128 + signal number if interrupted (130 for Ctrl-C), 2 for bad
-arguments or a missing setup. `test`, `unit`, `bench`: 0 if everything passed, 1 if not.
+arguments or a missing setup. `test`, `unit`, `fuzz`, `bench`: 0 if everything passed, 1 if not.
 
 Standard library only.
 """
@@ -53,7 +57,9 @@ from pathlib import Path
 
 from machine import (BENCH_LINE, BENCH_RESULTS, BOCHS_MODELS, DEFAULT_TABLE, EXIT_NO_STATUS, EXIT_TIMEOUT, EXIT_USAGE, ISO_DIR, Machine, PARALLEL_RUNS, QEMU, UsageError, check_bochs_setup, drive, install_signal_handlers, interrupt_status, interrupted, qemu_problems)
 from unit_tests import (CaseResult, run_units)
+from fuzz_tests import run_fuzzers
 from command_tests import run_command_tests
+from hvmon_tests import run_hvmon_tests
 
 
 # Integration scenarios
@@ -214,11 +220,19 @@ def cmd_test(args) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
     results = run_units(args.unit)
+    if not interrupted() and args.fuzz:
+        results += run_fuzzers(args.fuzz, args.fuzz_seconds)
     if not interrupted():
         results += run_scenarios(rows, table.NONZERO, Path(args.iso_dir), args.jobs)
     if not interrupted():
         results += run_command_tests(args.only)
+    if not interrupted():
+        results += run_hvmon_tests(args.only)
     return summary(results)
+
+
+def cmd_fuzz(args) -> int:
+    return summary(run_fuzzers(args.binaries, args.seconds))
 
 
 def cmd_bench(args) -> int:
@@ -278,8 +292,10 @@ def parse_args(argv):
     r.add_argument("--timeout", type=float, default=0, help="seconds; 0 = no limit")
     r.set_defaults(func=cmd_run)
 
-    t = sub.add_parser("test", help="unit tests, then every integration scenario")
+    t = sub.add_parser("test", help="unit tests, fuzz targets, then every integration scenario")
     t.add_argument("--unit", nargs="*", default=[], metavar="BIN", help="cmocka binaries")
+    t.add_argument("--fuzz", nargs="*", default=[], metavar="BIN", help="libFuzzer binaries")
+    t.add_argument("--fuzz-seconds", type=seconds, default=20, help="per fuzz target")
     t.add_argument("--jobs", type=int, default=PARALLEL_RUNS, help="scenarios at a time")
     scenarios_options(t)
     t.set_defaults(func=cmd_test)
@@ -287,6 +303,11 @@ def parse_args(argv):
     u = sub.add_parser("unit", help="run cmocka unit-test binaries")
     u.add_argument("binaries", nargs="*", metavar="BIN")
     u.set_defaults(func=cmd_unit)
+
+    f = sub.add_parser("fuzz", help="run libFuzzer binaries, all at once, for a time")
+    f.add_argument("--seconds", type=seconds, default=300, help="per target (default 300)")
+    f.add_argument("binaries", nargs="*", metavar="BIN")
+    f.set_defaults(func=cmd_fuzz)
 
     b = sub.add_parser("bench", help="run the benchmark scenarios, collect `bench K=V`")
     scenarios_options(b)
@@ -298,6 +319,13 @@ def cpu_count(text: str) -> int:
     n = int(text)
     if not 1 <= n <= 8:
         raise argparse.ArgumentTypeError("must be 1 to 8")
+    return n
+
+
+def seconds(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
     return n
 
 

@@ -25,6 +25,7 @@ Fields:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 NONZERO = "nonzero"
@@ -54,6 +55,82 @@ COMMON_REJECT: tuple[str, ...] = (
 
 # What every guest that runs the `basic` program prints when all its checks pass.
 BASIC_OK = r"\[{name}\] results: \d+ ok, 0 failed"
+
+# Issue 4: the checks of the paging torture guest (images/guest/tests/paging_torture.c),
+# in the order of its table. The run under EPT is the reference: every row that runs the
+# guest (EPT; shadow paging asked for; shadow paging forced by a CPU without EPT) expects
+# exactly these lines, so shadow paging must reproduce EPT line for line.
+PAGING_TORTURE_TESTS: tuple[str, ...] = (
+    "u/s: user page from ring 3",
+    "u/s: supervisor page from ring 3 faults U=1 P=1",
+    "u/s: supervisor PDE hides a user PTE",
+    "r/w: supervisor write to read-only faults with CR0.WP=1",
+    "r/w: supervisor write to read-only succeeds with CR0.WP=0",
+    "r/w: user write to read-only faults with either CR0.WP",
+    "r/w: read-only PDE protects a writable PTE",
+    "nx: fetch from an executable page",
+    "nx: fetch from an XD page faults I/D=1",
+    "nx: XD in the PDE",
+    "not present: PTE error codes and CR2",
+    "not present: PDE",
+    "rsvd: reserved bit in PTE and PDE faults RSVD=1",
+    "a/d: read sets A, write sets D",
+    "a/d: cleared flags set again after INVLPG",
+    "a/d: A set on every level",
+    "a/d: no D without a completed write",
+    "tlb: INVLPG shows the new frame",
+    "tlb: CR3 reload flushes",
+    "tlb: global page, INVLPG and CR4.PGE",
+    "cr3: 32 processes x 8 rounds",
+    "cr3: inactive change and shared page tables",
+    "large: 2 MiB page",
+    "large: 1 GiB page",
+    "pt: page table changed through an alias",
+    "pt: page table that maps itself",
+    "cow: fork-like copy on write",
+)
+
+# Issue 4: the checks of the 32-bit paging-modes kernel (images/guest/paging_modes), in
+# order: paging off, 32-bit paging, PAE paging, off again. Shared by its EPT, shadow and
+# no-EPT rows, as PAGING_TORTURE_TESTS is.
+PAGING_MODES_CHECKS: tuple[str, ...] = (
+    "off: entered in protected mode with paging off",
+    "off: linear = physical, cr3 unused while cr0.pg = 0",
+    "32-bit: cr0.pg on, 4 KiB pages translate",
+    "32-bit: ps ignored while cr4.pse = 0",
+    "32-bit: 4 MiB pages with cr4.pse, A and D in the pde",
+    "32-bit: reserved bit 21 of a 4 MiB pde faults RSVD=1",
+    "32-bit: not present: error codes and cr2, fetch I/D=0",
+    "32-bit: supervisor write to read-only faults with cr0.wp=1",
+    "32-bit: supervisor write to read-only succeeds with cr0.wp=0",
+    "32-bit: u/s and r/w from ring 3",
+    "32-bit: supervisor pde hides a user pte",
+    "32-bit: read sets A, write sets D",
+    "32-bit: invlpg shows the new frame",
+    "32-bit: cr3 switches between two page directories",
+    "pae: cr4.pae on, 4 KiB pages translate",
+    "pae: pdptes loaded by mov to cr3 only",
+    "pae: bit 63 reserved and fetch I/D=0 while efer.nxe = 0",
+    "pae: xd page faults a fetch with I/D=1",
+    "pae: xd in the pde",
+    "pae: 2 MiB page, A and D in the pde",
+    "pae: read sets A, write sets D",
+    "pae: invlpg shows the new frame",
+    "off again: cr0.pg cleared, linear = physical",
+)
+
+
+def ok_lines(partition: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The exact console lines of a guest whose checks `names` all pass (none skipped):
+    `[PARTITION] ok - NAME` for each, then `[PARTITION] results: N ok, 0 failed`."""
+    def literal(text: str) -> str:  # re.escape, but leaving blanks readable
+        return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", text)
+
+    prefix = literal(f"[{partition}] ")
+    lines = [prefix + literal(f"ok - {name}") + "$" for name in names]
+    lines.append(prefix + literal(f"results: {len(names)} ok, 0 failed") + "$")
+    return tuple(lines)
+
 
 TABLE: list[Scenario] = [
     # Issue 2: a guest boots under EPT and its checks pass.
@@ -134,15 +211,30 @@ TABLE: list[Scenario] = [
         ),
         reject=COMMON_REJECT + (r"hvlab: partition",),
     ),
-    # A CPU whose VMX lacks a control the hypervisor needs is refused, naming the control.
-    # (Issue 4 replaces this with shadow paging on CPUs without EPT.)
+    # Issue 4: a CPU without EPT runs every partition on shadow page tables, and says so.
     Scenario(
-        name="no_ept_refused",
+        name="no_ept_shadow_automatic",
         iso="basic",
         model="core2_penryn_t9600",
-        status=2,
         expect=(
-            r"hvlab: cannot start: VMX lacks the secondary processor-based control 'enable EPT' \(bit 1\)",
+            r"hvlab: vmx: no EPT: every partition runs on shadow page tables",
+            r"hvlab: partition basic: 16 MiB at host 0x[0-9a-f]+, image basic, vCPU 0 on cpu0, "
+            r"paging shadow \(no EPT on this CPU\), cache on",
+            BASIC_OK.format(name="basic"),
+            r"hvlab: partition basic: shadow paging: \d+ page faults",
+            r"hvlab: summary: basic=0",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Issue 4: asking for EPT where there is none is refused in words, before anything starts.
+    Scenario(
+        name="no_ept_paging_ept_refused",
+        iso="paging_ept_required",
+        model="core2_penryn_t9600",
+        status=3,
+        expect=(
+            r"hvlab: config: paging_ept_required\.cfg:8: partition 'basic': paging = ept, but this "
+            r"CPU's VMX has no usable EPT \(use paging = shadow or auto\)",
         ),
         reject=COMMON_REJECT + (r"hvlab: partition",),
     ),
@@ -457,34 +549,37 @@ TABLE: list[Scenario] = [
         timeout=200,
         expect=(
             r"hvlab: partition torture: 64 MiB at host 0x[0-9a-f]+, image paging_torture, vCPU 0 on cpu0, paging ept",
-            r"\[torture\] ok - u/s: user page from ring 3$",
-            r"\[torture\] ok - u/s: supervisor page from ring 3 faults U=1 P=1$",
-            r"\[torture\] ok - u/s: supervisor PDE hides a user PTE$",
-            r"\[torture\] ok - r/w: supervisor write to read-only faults with CR0\.WP=1$",
-            r"\[torture\] ok - r/w: supervisor write to read-only succeeds with CR0\.WP=0$",
-            r"\[torture\] ok - r/w: user write to read-only faults with either CR0\.WP$",
-            r"\[torture\] ok - r/w: read-only PDE protects a writable PTE$",
-            r"\[torture\] ok - nx: fetch from an executable page$",
-            r"\[torture\] ok - nx: fetch from an XD page faults I/D=1$",
-            r"\[torture\] ok - nx: XD in the PDE$",
-            r"\[torture\] ok - not present: PTE error codes and CR2$",
-            r"\[torture\] ok - not present: PDE$",
-            r"\[torture\] ok - rsvd: reserved bit in PTE and PDE faults RSVD=1$",
-            r"\[torture\] ok - a/d: read sets A, write sets D$",
-            r"\[torture\] ok - a/d: cleared flags set again after INVLPG$",
-            r"\[torture\] ok - a/d: A set on every level$",
-            r"\[torture\] ok - a/d: no D without a completed write$",
-            r"\[torture\] ok - tlb: INVLPG shows the new frame$",
-            r"\[torture\] ok - tlb: CR3 reload flushes$",
-            r"\[torture\] ok - tlb: global page, INVLPG and CR4\.PGE$",
-            r"\[torture\] ok - cr3: 32 processes x 8 rounds$",
-            r"\[torture\] ok - cr3: inactive change and shared page tables$",
-            r"\[torture\] ok - large: 2 MiB page$",
-            r"\[torture\] ok - large: 1 GiB page$",
-            r"\[torture\] ok - pt: page table changed through an alias$",
-            r"\[torture\] ok - pt: page table that maps itself$",
-            r"\[torture\] ok - cow: fork-like copy on write$",
-            r"\[torture\] results: \d+ ok, 0 failed",
+            *ok_lines("torture", PAGING_TORTURE_TESTS),
+            r"hvlab: summary: torture=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Issue 4: the same torture guest under shadow paging, asked for on a CPU that has
+    # EPT (paging = shadow): the same lines as under EPT, line for line.
+    Scenario(
+        name="paging_torture_shadow",
+        iso="paging_torture_shadow",
+        megs=128,
+        timeout=500,
+        expect=(
+            r"hvlab: partition torture: 64 MiB at host 0x[0-9a-f]+, image paging_torture, vCPU 0 on cpu0, paging shadow",
+            *ok_lines("torture", PAGING_TORTURE_TESTS),
+            r"hvlab: summary: torture=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Issue 4: the torture guest's EPT scenario on a CPU without EPT (nor unrestricted
+    # guest): shadow paging is chosen automatically; the same lines. (This CPU has no
+    # 1 GiB pages, but a shadow-paged guest does: the shadow MMU offers them in CPUID.)
+    Scenario(
+        name="paging_torture_penryn",
+        iso="paging_torture",
+        model="core2_penryn_t9600",
+        megs=128,
+        timeout=500,
+        expect=(
+            r"hvlab: partition torture: 64 MiB at host 0x[0-9a-f]+, image paging_torture, vCPU 0 on cpu0, paging shadow",
+            *ok_lines("torture", PAGING_TORTURE_TESTS),
             r"hvlab: summary: torture=0$",
         ),
         reject=COMMON_REJECT,
@@ -509,11 +604,96 @@ TABLE: list[Scenario] = [
             r"hvlab: partition resdb_write stopped: EPT violation: write of guest-physical 0xfeb10000 at RIP 0x[0-9a-f]+: the page is r only",
             r"hvlab: partition mmio_fetch stopped: EPT violation: instruction fetch of guest-physical 0xfeb00000 at RIP 0x200000000000: not memory of this partition",
             r"\[own_ram\] guest-physical 0x200000 is my own RAM, not the hypervisor's",
+            r"\[cr3_hidden\] cr3: 17 values read back exactly as loaded$",
             r"\[bystander\] results: \d+ ok, 0 failed",
             r"hvlab: summary: beyond_ram=fault high_address=fault table_beyond_ram=fault "
-            r"cr3_beyond_ram=fault large_page=fault resdb_write=fault mmio_fetch=fault own_ram=0 bystander=0$",
+            r"cr3_beyond_ram=fault large_page=fault resdb_write=fault mmio_fetch=fault own_ram=0 "
+            r"cr3_hidden=0 bystander=0$",
         ),
         reject=COMMON_REJECT + (r"ERROR",),
+    ),
+    # Issue 4: the same attacks with every partition under shadow paging: the hypervisor
+    # now reads the guest page tables itself and must refuse the same addresses, with its
+    # own wording (hence the loose match); CR3 still reads back as the guest loaded it.
+    Scenario(
+        name="paging_isolation_shadow",
+        iso="paging_isolation_shadow",
+        status=1,
+        megs=256,
+        timeout=900,
+        expect=(
+            *(rf"hvlab: partition {name} stopped: .*guest-physical 0x"
+              for name in ("beyond_ram", "high_address", "table_beyond_ram", "cr3_beyond_ram",
+                           "large_page", "resdb_write", "mmio_fetch")),
+            r"\[own_ram\] guest-physical 0x200000 is my own RAM, not the hypervisor's",
+            r"\[cr3_hidden\] cr3: 17 values read back exactly as loaded$",
+            *ok_lines("bystander", PAGING_TORTURE_TESTS),
+            r"hvlab: summary: beyond_ram=fault high_address=fault table_beyond_ram=fault "
+            r"cr3_beyond_ram=fault large_page=fault resdb_write=fault mmio_fetch=fault own_ram=0 "
+            r"cr3_hidden=0 bystander=0$",
+        ),
+        reject=COMMON_REJECT + (r"ERROR",),
+    ),
+    # Issue 4: a 32-bit Multiboot kernel walks the paging modes of a booting guest (off,
+    # 32-bit with 4 MiB pages, PAE with XD, off again) and checks each from inside. Under
+    # EPT here; the two rows after it expect the same lines under shadow paging.
+    Scenario(
+        name="paging_modes_ept",
+        iso="paging_modes",
+        timeout=120,
+        expect=(
+            r"hvlab: partition modes: 32 MiB at host 0x[0-9a-f]+, image paging_modes, vCPU 0 on cpu0, paging ept",
+            r"\[modes\] paging_modes: 32-bit kernel at 0x400000, off -> 32-bit -> PAE -> off$",
+            *ok_lines("modes", PAGING_MODES_CHECKS),
+            r"hvlab: summary: modes=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # The same kernel under shadow paging asked for (paging = shadow), on a CPU with EPT.
+    Scenario(
+        name="paging_modes_shadow",
+        iso="paging_modes_shadow",
+        timeout=300,
+        expect=(
+            r"hvlab: partition modes: 32 MiB at host 0x[0-9a-f]+, image paging_modes, vCPU 0 on cpu0, paging shadow",
+            r"\[modes\] paging_modes: 32-bit kernel at 0x400000, off -> 32-bit -> PAE -> off$",
+            *ok_lines("modes", PAGING_MODES_CHECKS),
+            r"hvlab: summary: modes=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # The same kernel and scenario on a CPU without EPT or unrestricted guest: shadow
+    # paging is chosen automatically, and paging off must be emulated.
+    Scenario(
+        name="paging_modes_penryn",
+        iso="paging_modes",
+        model="core2_penryn_t9600",
+        timeout=300,
+        expect=(
+            r"hvlab: partition modes: 32 MiB at host 0x[0-9a-f]+, image paging_modes, vCPU 0 on cpu0, paging shadow",
+            r"\[modes\] paging_modes: 32-bit kernel at 0x400000, off -> 32-bit -> PAE -> off$",
+            *ok_lines("modes", PAGING_MODES_CHECKS),
+            r"hvlab: summary: modes=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Issue 4: the paging benchmark guest in a small run, as a correctness test: demand
+    # faults, CR3 switches and copy-on-write, each process checking it sees its own
+    # values. Under EPT for now.
+    Scenario(
+        name="paging_bench_smoke",
+        iso="paging_bench_smoke",
+        timeout=120,
+        expect=(
+            r"\[smoke\] 4 processes x 8 pages, 2 rounds$",
+            r"\[smoke\] ok - bench: demand faults map each process its own pages$",
+            r"\[smoke\] ok - bench: cr3 switches, each process sees its own values$",
+            r"\[smoke\] ok - bench: copy on write, parent and child values differ$",
+            r"\[smoke\] results: 3 ok, 0 failed$",
+            r"\[smoke\] bench smoke\.switch_ticks=[1-9]\d*$",
+            r"hvlab: summary: smoke=0$",
+        ),
+        reject=COMMON_REJECT,
     ),
     # `make bench`: exit costs in guest TSC ticks (deterministic under Bochs sync=none).
     Scenario(
@@ -521,6 +701,22 @@ TABLE: list[Scenario] = [
         iso="bench",
         bench=True,
         timeout=600,
+        reject=COMMON_REJECT,
+    ),
+    # `make bench`, issue 4: process switches, demand faults and copy-on-write under EPT,
+    # shadow paging, and shadow paging without its cache; one partition each, on
+    # dedicated CPUs 0, 1 and 2, at the same time.
+    Scenario(
+        name="paging_bench",
+        iso="paging_bench",
+        bench=True,
+        cpus=3,
+        timeout=900,
+        expect=tuple(
+            rf"\[{label}\] bench {label}\.{key}_ticks=[1-9]\d*$"
+            for label in ("ept", "shadow", "nocache")
+            for key in ("total", "fault", "switch", "cow")
+        ) + (r"hvlab: summary: ept=0 shadow=0 nocache=0$",),
         reject=COMMON_REJECT,
     ),
 ]

@@ -24,10 +24,13 @@ class CaseResult:
     passed: bool
     detail: list[str] = field(default_factory=list)   # why it failed, and context
     seconds: float | None = None
+    note: str = ""                                    # more about a pass, e.g. a count
 
     def report(self) -> str:
         if self.passed:
-            took = f" ({self.seconds:.1f} s)" if self.seconds is not None else ""
+            about = ([f"{self.seconds:.1f} s"] if self.seconds is not None else []) \
+                + ([self.note] if self.note else [])
+            took = f" ({', '.join(about)})" if about else ""
             return f"PASS {self.name}{took}"
         reason, *context = self.detail or ["failed"]
         return "\n".join([f"FAIL {self.name}: {reason}"] + ["    " + c for c in context])

@@ -52,10 +52,16 @@ static void test_full_scenario_parses(void **state)
 			       "image=guest_mmio\n"
 			       "memory=1G\n"
 			       "cpus=1,2\n"
+			       "paging=ept\n"
+			       "on_fault=reset\n"
+			       "\n"
+			       "[partition c]\n"
+			       "image=g\n"
+			       "memory=4M\n"
 			       "paging=shadow\n"
-			       "on_fault=reset\n"),
+			       "shadow_cache=off\n"),
 			 0);
-	assert_int_equal(cfg.nparts, 2);
+	assert_int_equal(cfg.nparts, 3);
 	struct partition_config *a = &cfg.part[0], *b = &cfg.part[1];
 	assert_string_equal(a->name, "a");
 	assert_string_equal(a->image, "guest_hello");
@@ -69,7 +75,9 @@ static void test_full_scenario_parses(void **state)
 	assert_int_equal(b->ncpus, 2);
 	assert_int_equal(b->cpus[0], 1);
 	assert_int_equal(b->cpus[1], 2);
-	assert_int_equal(b->paging, PAGING_SHADOW);
+	assert_int_equal(b->paging, PAGING_EPT);
+	assert_int_equal(cfg.part[2].paging, PAGING_SHADOW);
+	assert_int_equal(cfg.part[2].shadow_cache, 0);
 	assert_int_equal(b->on_fault, FAULT_RESET);
 	assert_int_equal(b->line, 10);
 }
@@ -79,7 +87,8 @@ static void test_defaults(void **state)
 	assert_int_equal(parse("[partition a]\nimage = g\nmemory = 4K\n"), 0);
 	assert_int_equal(cfg.part[0].ncpus, 1);
 	assert_int_equal(cfg.part[0].cpus[0], 0);
-	assert_int_equal(cfg.part[0].paging, PAGING_EPT);
+	assert_int_equal(cfg.part[0].paging, PAGING_AUTO); /* EPT if the CPU has it */
+	assert_int_equal(cfg.part[0].shadow_cache, 1);
 	assert_int_equal(cfg.part[0].on_fault, FAULT_END);
 	assert_string_equal(cfg.part[0].cmdline, "");
 }
@@ -218,7 +227,13 @@ static void test_bad_cpu_lists(void **state)
 static void test_bad_choice_values(void **state)
 {
 	assert_refused("[partition a]\npaging = nested\n",
-		       "x.cfg:2: bad value 'nested' for paging (use ept or shadow)");
+		       "x.cfg:2: bad value 'nested' for paging (use auto, ept or shadow)");
+	/* Shadow paging runs one vCPU (APs need unrestricted guest, which needs EPT). */
+	assert_refused("[partition a]\nimage = g\nmemory = 4M\ncpus = 0,1\npaging = shadow\n",
+		       "x.cfg:5: paging = shadow runs one vCPU only (more need the unrestricted-guest "
+		       "control, which needs EPT)");
+	assert_refused("[partition a]\nimage = g\nmemory = 4M\npaging = ept\nshadow_cache = off\n",
+		       "x.cfg:5: shadow_cache is only used with paging = shadow (or auto without EPT)");
 	assert_refused("[partition a]\non_fault = panic\n",
 		       "x.cfg:2: bad value 'panic' for on_fault (use end or reset)");
 }

@@ -219,7 +219,7 @@ static void test_other_instructions_are_unsupported(void **state)
 		{ { 0xc7, 0x08, 0, 0 }, 4 },       /* C7 /1 */
 		{ { 0xc6, 0x38, 0 }, 3 },          /* C6 /7 */
 		{ { 0x90 }, 1 },                   /* nop */
-		{ { 0xa1, 0, 0, 0 }, 4 },          /* mov eax,moffs: not accepted */
+		{ { 0xa4 }, 1 },                   /* movsb */
 	};
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		struct mmio_insn in;
@@ -227,6 +227,57 @@ static void test_other_instructions_are_unsupported(void **state)
 		memcpy(buf, forms[i].bytes, forms[i].len);
 		assert_int_equal(decode(buf, sizeof(buf), &in), INSN_ERR_UNSUPPORTED);
 	}
+}
+
+/* MOV between the accumulator and an absolute address (A0-A3): 8-byte offset in 64-bit
+ * mode, 4 with 67; the width from REX.W / 66; the register is always RAX (AL for A0/A2). */
+static void test_mov_accumulator_memory_offset(void **state)
+{
+	struct mmio_insn in;
+	u8 store64[] = { 0x48, 0xa3, 8, 0, 0x40, 3, 0, 0x10, 0, 0 };   /* movabs %rax,0x100003400008 */
+	assert_int_equal(insn_decode_mmio(store64, sizeof(store64), &in), INSN_OK);
+	assert_int_equal(in.len, 10);
+	assert_int_equal(in.size, 8);
+	assert_true(in.write);
+	assert_int_equal(in.reg, GPR_RAX);
+
+	u8 load8[] = { 0xa0, 1, 2, 3, 4, 5, 6, 7, 8 };                 /* movabs 0x0807..,%al */
+	assert_int_equal(insn_decode_mmio(load8, sizeof(load8), &in), INSN_OK);
+	assert_int_equal(in.len, 9);
+	assert_int_equal(in.size, 1);
+	assert_false(in.write);
+	assert_false(in.high_byte);
+	assert_int_equal(in.dest_size, 1);
+
+	u8 store16_addr32[] = { 0x66, 0x67, 0xa3, 1, 2, 3, 4 };          /* mov %ax,addr32 */
+	assert_int_equal(insn_decode_mmio(store16_addr32, sizeof(store16_addr32), &in), INSN_OK);
+	assert_int_equal(in.len, 7);
+	assert_int_equal(in.size, 2);
+
+	u8 truncated[] = { 0xa1, 1, 2, 3 };
+	assert_int_equal(insn_decode_mmio(truncated, sizeof(truncated), &in), INSN_ERR_TRUNCATED);
+}
+
+/* 32-bit protected-mode code: no REX (40-4F are INC/DEC), 4-byte memory offsets, and
+ * the 67 prefix (16-bit addressing) refused. */
+static void test_32bit_code(void **state)
+{
+	struct mmio_insn in;
+	u8 mov_store[] = { 0x89, 0x50, 0x04 };               /* mov %edx,4(%eax) */
+	assert_int_equal(insn_decode(mov_store, sizeof(mov_store), false, &in), INSN_OK);
+	assert_int_equal(in.len, 3);
+	assert_int_equal(in.size, 4);
+	assert_int_equal(in.reg, GPR_RDX);
+
+	u8 moffs[] = { 0xa3, 0x60, 0x10, 0x41, 0x00, 0x99 };  /* mov %eax,0x411060 */
+	assert_int_equal(insn_decode(moffs, sizeof(moffs), false, &in), INSN_OK);
+	assert_int_equal(in.len, 5);
+	assert_true(in.write);
+
+	u8 rex_is_dec[] = { 0x48, 0x89, 0x07 };              /* dec %eax; mov ... */
+	assert_int_equal(insn_decode(rex_is_dec, sizeof(rex_is_dec), false, &in), INSN_ERR_UNSUPPORTED);
+	u8 addr16[] = { 0x67, 0x89, 0x07 };
+	assert_int_equal(insn_decode(addr16, sizeof(addr16), false, &in), INSN_ERR_UNSUPPORTED);
 }
 
 /* More than 15 bytes can never be an instruction; only 15 bytes are ever read. */
@@ -281,6 +332,8 @@ int main(void)
 		cmocka_unit_test(test_every_truncation_is_reported),
 		cmocka_unit_test(test_register_operand_is_not_memory),
 		cmocka_unit_test(test_other_instructions_are_unsupported),
+		cmocka_unit_test(test_mov_accumulator_memory_offset),
+		cmocka_unit_test(test_32bit_code),
 		cmocka_unit_test(test_instruction_longer_than_15_bytes_is_unsupported),
 		cmocka_unit_test(test_only_prefixes_is_truncated),
 		cmocka_unit_test(test_random_bytes_never_read_out_of_bounds),

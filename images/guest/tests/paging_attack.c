@@ -23,6 +23,13 @@
  * 0x200000, which is its own RAM (host 0x200000 + wherever its RAM starts). It proves this
  * by writing through the alias and reading the same bytes through its identity map, then
  * exits 0.
+ *
+ * Attack 9 is not an access at all: it looks for a leak. Under shadow paging the real CR3
+ * holds the host address of a shadow table, not the guest's value; a MOV from CR3 must
+ * still return exactly what the guest loaded (with "CR3-store exiting", SDM Vol. 3C
+ * §26.1.3, the hypervisor answers MOV from CR3 itself), or the guest learns where host
+ * memory is. It loads several CR3 values (its own tables, with PWT/PCD), reads each back,
+ * also after a VM exit and after memory accesses, prints how many matched, and exits 0.
  */
 #include "guest.h"
 
@@ -143,6 +150,51 @@ static int attack_hypervisor_frames(void)
 	return same ? 0 : 1;
 }
 
+/* 9. CR3 must read back as loaded, whatever the real CR3 holds (see the top). Every
+ *    space copies all of kernel_as's top-level entries, so code, stack and data stay
+ *    mapped whichever is loaded. */
+static int attack_cr3_hidden(void)
+{
+	static struct address_space spaces[4];
+	static const u64 flags[] = { 0, PTE_PWT, PTE_PCD, PTE_PWT | PTE_PCD };
+	volatile u64 probe = 0;
+	u64 n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(spaces); i++) {
+		if (as_create(&spaces[i]) < 0) {
+			gprintf("ERROR: out of memory\n");
+			return 1;
+		}
+		memcpy((void *)spaces[i].root, (void *)kernel_as.root, PAGE_SIZE);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(spaces); i++) {
+		for (size_t f = 0; f < ARRAY_SIZE(flags); f++) {
+			u64 want = spaces[i].root | flags[f], got[3];
+			write_cr3(want);
+			got[0] = read_cr3();
+			probe += got[0];                  /* a memory access in this space */
+			got[1] = read_cr3();
+			cpuid(HVLAB_CPUID_SIGNATURE, 0); /* a VM exit and back */
+			got[2] = read_cr3();
+			for (int k = 0; k < 3; k++) {
+				if (got[k] != want) {
+					as_activate(&kernel_as);
+					gprintf("ERROR: cr3 loaded 0x%lx, read 0x%lx\n", want, got[k]);
+					return 1;
+				}
+			}
+			n++;
+		}
+	}
+	as_activate(&kernel_as);
+	if (read_cr3() != kernel_as.root) {
+		gprintf("ERROR: cr3 loaded 0x%lx, read 0x%lx\n", kernel_as.root, read_cr3());
+		return 1;
+	}
+	gprintf("cr3: %lu values read back exactly as loaded\n", n + 1);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -156,6 +208,7 @@ static const struct {
 	[7] = { "executable PTE for the test device MMIO page", attack_mmio_fetch },
 	[8] = { "PTE at guest-physical 0x200000 (the hypervisor's host address)",
 		attack_hypervisor_frames },
+	[9] = { "CR3 reads back as loaded (no shadow root leaks)", attack_cr3_hidden },
 };
 
 int main(const struct hvlab_boot_info *bi)

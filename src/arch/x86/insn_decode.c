@@ -67,11 +67,11 @@ static int skip(struct cursor *c, int n)
 	return n ? read_imm(c, n, &unused) : INSN_OK;
 }
 
-/* Prefixes that only matter for the address, which the exit already gives us. */
+/* Prefixes that only matter for the address, which the exit already gives us (67 is
+ * looked at for the width of a memory offset). */
 static bool is_ignored_prefix(u8 b)
 {
-	return b == 0x2e || b == 0x3e || b == 0x26 || b == 0x36 || b == 0x64 || b == 0x65 ||
-	       b == 0x67;
+	return b == 0x2e || b == 0x3e || b == 0x26 || b == 0x36 || b == 0x64 || b == 0x65;
 }
 
 /*
@@ -134,10 +134,34 @@ static int decode_modrm(struct cursor *c, u8 *modrm)
 	return skip(c, disp);
 }
 
+/*
+ * MOV between the accumulator and a memory offset (A0-A3, SDM Vol. 2B "MOV"): no ModRM,
+ * the absolute address follows the opcode, 8 bytes in 64-bit mode (4 with 67). Compilers
+ * emit it ("movabs") for stores to constant addresses, page-table entries included.
+ */
+static int decode_moffs(struct cursor *c, u8 op, u8 rex, bool opsize16, bool addr32, struct mmio_insn *out)
+{
+	int err = skip(c, addr32 ? 4 : 8);
+	if (err)
+		return err;
+	out->len = (u8)c->pos;
+	out->size = !(op & 1) ? 1 : (rex & REX_W) ? 8 : opsize16 ? 2 : 4;
+	out->write = op >= 0xa2;
+	out->reg = GPR_RAX;
+	if (!out->write)
+		out->dest_size = out->size;
+	return INSN_OK;
+}
+
 int insn_decode_mmio(const u8 *bytes, size_t avail, struct mmio_insn *out)
 {
+	return insn_decode(bytes, avail, true, out);
+}
+
+int insn_decode(const u8 *bytes, size_t avail, bool long_mode, struct mmio_insn *out)
+{
 	struct cursor c = { bytes, avail < INSN_MAX_LEN ? avail : INSN_MAX_LEN, 0 };
-	bool opsize16 = false;
+	bool opsize16 = false, addr32 = false;
 	u8 rex = 0, b;
 	int err;
 
@@ -148,10 +172,15 @@ int insn_decode_mmio(const u8 *bytes, size_t avail, struct mmio_insn *out)
 	for (;;) {
 		if ((err = next_byte(&c, &b)))
 			return err;
-		if (b >= 0x40 && b <= 0x4f) {
+		if (b >= 0x40 && b <= 0x4f && long_mode) { /* INC/DEC outside 64-bit mode */
 			rex = b;
 		} else if (b == 0x66) {
 			opsize16 = true;
+			rex = 0;
+		} else if (b == 0x67) {
+			if (!long_mode)
+				return INSN_ERR_UNSUPPORTED; /* 16-bit addressing: other ModRM forms */
+			addr32 = true;
 			rex = 0;
 		} else if (is_ignored_prefix(b)) {
 			rex = 0;
@@ -164,6 +193,8 @@ int insn_decode_mmio(const u8 *bytes, size_t avail, struct mmio_insn *out)
 	bool twobyte = b == 0x0f;
 	if (twobyte && (err = next_byte(&c, &b)))
 		return err;
+	if (!twobyte && b >= 0xa0 && b <= 0xa3)
+		return decode_moffs(&c, b, rex, opsize16, addr32 || !long_mode, out);
 	const struct opcode *op = find_opcode(twobyte, b);
 	if (!op)
 		return INSN_ERR_UNSUPPORTED;

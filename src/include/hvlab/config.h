@@ -9,7 +9,8 @@
  *     image   = MODULE          # boot module holding the guest image
  *     memory  = 16M             # K, M or G suffix; multiple of 4 KiB
  *     cpus    = 0               # physical CPU(s) its vCPU(s) run on: "0" or "0,1"
- *     paging  = ept             # ept | shadow
+ *     paging  = auto            # auto | ept | shadow; auto: EPT when the CPU has it
+ *     shadow_cache = on         # on | off: keep shadow roots per guest CR3 (paging = shadow)
  *     cmdline = "text"          # given to the guest
  *     format  = auto            # auto | elf64 | multiboot | multiboot2 | linux
  *     initrd  = MODULE          # boot module given to the guest as its initrd
@@ -44,7 +45,7 @@
 #define CONFIG_MAX_KEYS 16      /**< rows of the key table in config.c */
 #define CONFIG_IDENTITY_ALIGN MiB(2)
 
-enum paging_mode { PAGING_EPT = 0, PAGING_SHADOW = 1 };
+enum paging_mode { PAGING_AUTO = 0, PAGING_EPT = 1, PAGING_SHADOW = 2 };
 enum fault_action { FAULT_END = 0, FAULT_RESET = 1 };
 enum cpu_mode { CPU_SHARED = 0, CPU_DEDICATED = 1 };
 enum device_mode { DEVICE_SHARED = 0, DEVICE_DEDICATED = 1 };
@@ -60,6 +61,7 @@ struct partition_config {
 	u32 ncpus;                    /**< number of vCPUs */
 	u32 cpus[CONFIG_MAX_VCPUS];   /**< physical CPU of each vCPU */
 	u8 paging;                    /**< enum paging_mode */
+	u8 shadow_cache;              /**< 1: shadow page-table cache on (the default) */
 	u8 on_fault;                  /**< enum fault_action */
 	u8 identity;                  /**< 1: GPA == HPA, RAM at [address, address + memory) */
 	u8 cpu_mode;                  /**< enum cpu_mode, for every CPU in cpus[] */

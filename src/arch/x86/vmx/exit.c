@@ -22,9 +22,11 @@
 #include <hvlab/lifecycle.h>
 
 extern const struct exit_handler __exit_handlers_start[], __exit_handlers_end[];
+extern const struct exit_handler __exception_handlers_start[], __exception_handlers_end[];
 
-/* Filled from the table on first use: reason → handler. */
+/* Filled from the tables on first use: reason → handler, exception vector → handler. */
 static enum exit_action (*handler_for[EXIT_REASON_MAX])(struct vcpu *, struct vmexit *);
+static enum exit_action (*exception_handler_for[32])(struct vcpu *, struct vmexit *);
 static bool handlers_ready;
 
 static void build_handler_index(void)
@@ -32,6 +34,9 @@ static void build_handler_index(void)
 	for (const struct exit_handler *h = __exit_handlers_start; h < __exit_handlers_end; h++)
 		if (h->reason < EXIT_REASON_MAX)
 			handler_for[h->reason] = h->handle;
+	for (const struct exit_handler *h = __exception_handlers_start; h < __exception_handlers_end; h++)
+		if (h->reason < 32)
+			exception_handler_for[h->reason] = h->handle;
 	if (selftest_requested("unhandled-cpuid")) /* to show report_unhandled() at work */
 		handler_for[EXIT_REASON_CPUID] = NULL;
 	handlers_ready = true;
@@ -193,7 +198,9 @@ static enum vcpu_run_result run_until_yield(struct vcpu *v, u64 deadline)
 
 		if (v->arch.xcr0 != 1)
 			switch_xcr0(v->arch.xcr0);
+		write_cr2(v->arch.cr2); /* VMX leaves CR2 alone; other vCPUs run on this CPU too */
 		int err = vmx_enter(&v->arch.regs, v->arch.launched);
+		v->arch.cr2 = read_cr2();
 		if (v->arch.xcr0 != 1)
 			switch_xcr0(1);
 		if (err) {
@@ -231,9 +238,10 @@ enum vcpu_run_result vmx_run_vcpu(struct vcpu *v, u64 deadline)
 		return RUN_ENDED;
 	}
 	if (v->arch.start_sipi) {
-		if (!(vmx_ctls.proc2 & CPU2_UNRESTRICTED_GUEST)) {
+		if (!(v->arch.proc2 & CPU2_UNRESTRICTED_GUEST)) {
 			partition_fault(p, "vCPU %u cannot start: an application processor starts in real "
-					"mode, which needs the VMX unrestricted-guest control", v->id);
+					"mode, which needs the VMX unrestricted-guest control (and that needs EPT)",
+					v->id);
 			return RUN_ENDED;
 		}
 		vmx_vcpu_enter_real_mode(v, v->arch.start_sipi & 0xff);
@@ -275,15 +283,18 @@ static enum exit_action handle_external_interrupt(struct vcpu *v, struct vmexit 
 }
 EXIT_HANDLER(EXIT_REASON_EXTERNAL_INTERRUPT, handle_external_interrupt);
 
-/* Exception or NMI (exit reason 0). The exception bitmap is empty, so only NMIs come here:
- * kicks of a CPU whose guest runs with interception off (direct_irq.c). The run loop
- * looks at the partition's state again. */
+/* Exception or NMI (exit reason 0). NMIs are kicks of a CPU whose guest runs with
+ * interception off (direct_irq.c): the run loop looks at the partition's state again.
+ * Exceptions come only for vectors set in the exception bitmap, each with its handler in
+ * the exception table (EXCEPTION_HANDLER: #PF for shadow paging, exit_shadow.c). */
 static enum exit_action handle_exception_nmi(struct vcpu *v, struct vmexit *e)
 {
 	u32 info = (u32)vmread(VM_EXIT_INTR_INFO);
 
 	if ((info & 0x7ff) == (INTR_TYPE_NMI | EXC_NMI))
 		return EXIT_RESUME;
+	if ((info & 0x700) == INTR_TYPE_HW_EXCEPTION && exception_handler_for[info & 0x1f])
+		return exception_handler_for[info & 0x1f](v, e);
 	partition_fault(v->part, "unexpected exception exit (interruption info 0x%x) at RIP 0x%lx", info, e->rip);
 	return EXIT_STOP;
 }

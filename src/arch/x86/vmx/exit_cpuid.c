@@ -20,6 +20,7 @@
 #define CPUID1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID1_ECX_OSXSAVE BIT(27)
 #define CPUID1_ECX_HYPERVISOR BIT(31)
+#define CPUID_80000001_EDX_PAGE1GB BIT(26)
 
 static struct cpuid_regs hvlab_leaf(struct vcpu *v, u32 leaf)
 {
@@ -67,6 +68,10 @@ static enum exit_action handle_cpuid(struct vcpu *v, struct vmexit *e)
 			if (vmread(GUEST_CR4) & CR4_OSXSAVE) /* OSXSAVE mirrors the guest's CR4 */
 				r.ecx |= CPUID1_ECX_OSXSAVE;
 			r.ebx = (r.ebx & 0x00ffffff) | (apic_id(v) << 24);
+		} else if (leaf == 0x80000001 && vcpu_shadow_paging(v)) {
+			/* The shadow MMU walks guest tables in software and backs 1 GiB pages with
+			 * 4 KiB leaves: a shadow-paged guest has them whatever the CPU. */
+			r.edx |= CPUID_80000001_EDX_PAGE1GB;
 		} else if (leaf == 0xb || leaf == 0x1f) {
 			r.edx = apic_id(v); /* x2APIC ID of this logical processor */
 		}

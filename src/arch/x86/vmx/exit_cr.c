@@ -4,7 +4,9 @@
  *
  * Bits of CR0 and CR4 the hypervisor owns (the guest/host masks, vmcs_setup.c) exit when
  * the guest writes them. The guest's intended value goes to the read shadow, so it reads
- * back what it wrote; the real register gets the value VMX requires (fixed bits).
+ * back what it wrote; the real register gets the value VMX requires (fixed bits) and,
+ * under shadow paging, what the shadow tables need (exit_shadow.c). CR3 accesses exit
+ * only under shadow paging (or where the CPU forces it).
  * Exit qualification: SDM Vol. 3C §28.2.1, Table 28-3.
  */
 #include <arch/vmexit.h>
@@ -12,6 +14,7 @@
 #include <arch/vmx.h>
 #include <arch/cpu.h>
 #include <arch/insn_decode.h>
+#include <arch/shadow_mmu.h>
 #include <hvlab/partition.h>
 
 #define CRQ_NUMBER(q) ((q) & 0xf)
@@ -39,14 +42,41 @@ static void set_gpr(struct vcpu *v, int reg, u64 value)
 		v->arch.regs.gpr[reg] = value;
 }
 
+/* Shadow paging: turning paging on with EFER.LME set activates IA-32e mode, which the
+ * CPU cannot do itself here because its CR0.PG never changes (SDM Vol. 3A §10.8.5). */
+static bool shadow_enter_long_mode(struct vcpu *v, u64 old_cr0, u64 value)
+{
+	if ((old_cr0 & CR0_PG) || !(value & CR0_PG) || !v->arch.guest_lme)
+		return true;
+	if (!(vmread(CR4_READ_SHADOW) & CR4_PAE))
+		return false; /* #GP: IA-32e mode needs PAE */
+	vmx_set_guest_efer(v, vmx_guest_efer(v) | EFER_LME | EFER_LMA);
+	vmwrite(VM_ENTRY_CONTROLS, vmread(VM_ENTRY_CONTROLS) | ENTRY_IA32E_MODE_GUEST);
+	return true;
+}
+
+/* The paging controls changed: under shadow paging the CPU switches shadow root. */
+static bool paging_changed(struct vcpu *v)
+{
+	return !vcpu_shadow_paging(v) || vcpu_shadow_reload(v) == 0;
+}
+
 static bool guest_write_cr0(struct vcpu *v, u64 value)
 {
+	u64 old = vmread(CR0_READ_SHADOW);
+
 	if (value >> 32 || ((value & CR0_PG) && !(value & CR0_PE)) || ((value & CR0_NW) && !(value & CR0_CD)))
 		return false; /* #GP conditions of MOV to CR0 (SDM Vol. 2B) */
-	if (!(value & CR0_PG) && (vmread(GUEST_IA32_EFER) & EFER_LMA))
-		return false; /* leaving long mode needs unrestricted-guest handling (issue 4) */
+	if (!(value & CR0_PG) && (vmx_guest_efer(v) & EFER_LMA))
+		return false; /* leaving long mode is not supported: #GP, said in docs/design/shadow-paging.md */
+	if (vcpu_shadow_paging(v) && !shadow_enter_long_mode(v, old, value))
+		return false;
 	vmwrite(CR0_READ_SHADOW, value);
-	vmwrite(GUEST_CR0, vmx_fix_cr(value | CR0_NE, vmx_guest_cr0_fixed0(), vmx_ctls.cr0_fixed1));
+	vmwrite(GUEST_CR0, vcpu_real_cr0(v, value));
+	if ((old ^ value) & (CR0_PG | CR0_WP)) {
+		vmwrite(GUEST_CR4, vcpu_real_cr4(v, vmread(CR4_READ_SHADOW))); /* SMEP/SMAP follow PG */
+		return paging_changed(v);
+	}
 	return true;
 }
 
@@ -60,11 +90,38 @@ static bool guest_write_cr4(struct vcpu *v, u64 value)
 		return false;
 	if ((value & CR4_OSXSAVE) && !has_xsave)
 		return false; /* no XSAVE on this CPU */
-	if (!(value & CR4_PAE) && (vmread(GUEST_IA32_EFER) & EFER_LMA))
+	if (!(value & CR4_PAE) && (vmx_guest_efer(v) & EFER_LMA))
 		return false; /* PAE may not be cleared in long mode */
+	if ((value & CR4_PCIDE) && vcpu_shadow_paging(v))
+		return false; /* PCIDs are not shadowed: refused with #GP (docs/design/shadow-paging.md) */
+	u64 old = vmread(CR4_READ_SHADOW);
 	vmwrite(CR4_READ_SHADOW, value);
-	vmwrite(GUEST_CR4, vmx_fix_cr(value, vmx_ctls.cr4_fixed0, vmx_ctls.cr4_fixed1));
+	vmwrite(GUEST_CR4, vcpu_real_cr4(v, value));
+	if ((old ^ value) & (CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP))
+		return paging_changed(v);
 	return true;
+}
+
+/* MOV to CR3 under shadow paging: the guest's value is remembered, the CPU gets the
+ * shadow root for it (found in the cache, or new). */
+static bool guest_write_cr3(struct vcpu *v, u64 value)
+{
+	if (!vcpu_shadow_paging(v)) { /* only if the CPU forces CR3-load exiting */
+		vmwrite(GUEST_CR3, value);
+		return true;
+	}
+	u64 old = v->arch.guest_cr3;
+	v->arch.guest_cr3 = value;
+	if (vcpu_shadow_reload(v) == -1) {
+		v->arch.guest_cr3 = old; /* #GP: the MOV did not happen */
+		return false;
+	}
+	return true;
+}
+
+static u64 guest_read_cr3(struct vcpu *v)
+{
+	return vcpu_shadow_paging(v) ? v->arch.guest_cr3 : vmread(GUEST_CR3);
 }
 
 static enum exit_action handle_cr_access(struct vcpu *v, struct vmexit *e)
@@ -79,8 +136,8 @@ static enum exit_action handle_cr_access(struct vcpu *v, struct vmexit *e)
 			ok = guest_write_cr0(v, gpr_value(v, reg));
 		else if (cr == 4)
 			ok = guest_write_cr4(v, gpr_value(v, reg));
-		else if (cr == 3) /* only if the CPU forces CR3-load exiting */
-			vmwrite(GUEST_CR3, gpr_value(v, reg));
+		else if (cr == 3)
+			ok = guest_write_cr3(v, gpr_value(v, reg));
 		else if (cr == 8)
 			v->arch.cr8 = gpr_value(v, reg) & 0xf;
 		else
@@ -88,7 +145,7 @@ static enum exit_action handle_cr_access(struct vcpu *v, struct vmexit *e)
 		break;
 	case CR_MOV_FROM:
 		if (cr == 3)
-			set_gpr(v, reg, vmread(GUEST_CR3));
+			set_gpr(v, reg, guest_read_cr3(v));
 		else if (cr == 8)
 			set_gpr(v, reg, v->arch.cr8);
 		else

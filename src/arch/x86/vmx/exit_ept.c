@@ -5,6 +5,7 @@
  * A guest-physical address outside the partition's EPT is either an emulated device
  * (MMIO: decode the instruction, call the device, step past it) or a guest touching
  * memory that is not its own: reported with the address, and that partition ends.
+ * Shadow paging (exit_shadow.c) sends its own such accesses here too.
  * Exit qualification: SDM Vol. 3C §28.2.1, Table 28-7.
  */
 #include <arch/vmexit.h>
@@ -16,11 +17,6 @@
 #define EPTQ_READ BIT(0)
 #define EPTQ_WRITE BIT(1)
 #define EPTQ_FETCH BIT(2)
-
-static const char *access_kind(u64 q)
-{
-	return q & EPTQ_FETCH ? "instruction fetch" : q & EPTQ_WRITE ? "write" : "read";
-}
 
 /* Store a value read from a device into the destination register, as MOV/MOVZX would. */
 static void write_register(struct vcpu *v, const struct mmio_insn *insn, u64 value)
@@ -52,13 +48,16 @@ static enum exit_action emulate_mmio(struct vcpu *v, struct vmexit *e, struct mm
 	u8 bytes[15];
 	struct mmio_insn insn;
 
-	if (!(vmread(GUEST_CS_AR) & BIT(13))) { /* CS.L: the decoder knows 64-bit code only */
-		partition_fault(v->part, "MMIO access to %s at guest-physical 0x%lx from 16/32-bit code "
+	u64 cs_ar = vmread(GUEST_CS_AR);
+	bool long_code = cs_ar & BIT(13); /* CS.L; else CS.D says 32-bit code */
+	if (!long_code && !(cs_ar & BIT(14))) {
+		partition_fault(v->part, "MMIO access to %s at guest-physical 0x%lx from 16-bit code "
 				"(RIP 0x%lx) is not emulated", r->name, gpa, e->rip);
 		return EXIT_STOP;
 	}
-	size_t got = guest_read_virt(v, e->rip, bytes, sizeof(bytes));
-	int err = insn_decode_mmio(bytes, got, &insn);
+	u64 cs_base = long_code ? 0 : vmread(GUEST_CS_BASE);
+	size_t got = guest_read_virt(v, cs_base + e->rip, bytes, sizeof(bytes));
+	int err = insn_decode(bytes, got, long_code, &insn);
 
 	if (err) {
 		partition_fault(v->part, "cannot emulate the instruction at RIP 0x%lx accessing %s at "
@@ -77,23 +76,30 @@ static enum exit_action emulate_mmio(struct vcpu *v, struct vmexit *e, struct mm
 	return EXIT_RESUME;
 }
 
-static enum exit_action handle_ept_violation(struct vcpu *v, struct vmexit *e)
+enum exit_action guest_memory_violation(struct vcpu *v, struct vmexit *e, u64 gpa, bool write, bool fetch,
+					const char *via)
 {
-	u64 gpa = vmread(GUEST_PHYSICAL_ADDRESS);
 	struct mmio_region *r = mmio_find(v->part, gpa);
+	const char *kind = fetch ? "instruction fetch" : write ? "write" : "read";
 
-	if (r && !(e->qualification & EPTQ_FETCH))
+	if (r && !fetch)
 		return emulate_mmio(v, e, r, gpa);
 	struct ept_walk w;
 	if (ept_translate(&v->part->arch.ept, gpa, &w)) { /* mapped, but not for this access */
-		partition_fault(v->part, "EPT violation: %s of guest-physical 0x%lx at RIP 0x%lx: "
-				"the page is %s%s%s only", access_kind(e->qualification), gpa, e->rip,
-				w.perms & EPT_R ? "r" : "", w.perms & EPT_W ? "w" : "", w.perms & EPT_X ? "x" : "");
+		partition_fault(v->part, "%s: %s of guest-physical 0x%lx at RIP 0x%lx: the page is %s%s%s only",
+				via, kind, gpa, e->rip, w.perms & EPT_R ? "r" : "", w.perms & EPT_W ? "w" : "",
+				w.perms & EPT_X ? "x" : "");
 		return EXIT_STOP;
 	}
-	partition_fault(v->part, "EPT violation: %s of guest-physical 0x%lx at RIP 0x%lx: "
-			"not memory of this partition", access_kind(e->qualification), gpa, e->rip);
+	partition_fault(v->part, "%s: %s of guest-physical 0x%lx at RIP 0x%lx: not memory of this partition",
+			via, kind, gpa, e->rip);
 	return EXIT_STOP;
+}
+
+static enum exit_action handle_ept_violation(struct vcpu *v, struct vmexit *e)
+{
+	return guest_memory_violation(v, e, vmread(GUEST_PHYSICAL_ADDRESS), e->qualification & EPTQ_WRITE,
+				      e->qualification & EPTQ_FETCH, "EPT violation");
 }
 EXIT_HANDLER(EXIT_REASON_EPT_VIOLATION, handle_ept_violation);
 

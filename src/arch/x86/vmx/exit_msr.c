@@ -30,20 +30,33 @@ struct msr_emulation {
 	bool (*write)(struct vcpu *v, u64 value);
 };
 
-static u64 read_efer(struct vcpu *v) { return vmread(GUEST_IA32_EFER); }
+/* Under shadow paging the CPU's EFER.LME must equal LMA while its CR0.PG is always 1
+ * (SDM Vol. 3C §27.3.1.1), so the guest's LME lives in arch.guest_lme (exit_shadow.c). */
+static u64 read_efer(struct vcpu *v)
+{
+	return vmx_guest_efer(v) | (vcpu_shadow_paging(v) && v->arch.guest_lme ? EFER_LME : 0);
+}
 
 static bool write_efer(struct vcpu *v, u64 value)
 {
-	u64 old = vmread(GUEST_IA32_EFER);
+	u64 old = read_efer(v);
 	u64 allowed = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 
 	if (value & ~allowed)
 		return false;
 	/* LMA is read-only (the CPU sets it); LME may not change while paging is on (SDM Vol. 3A §10.8.5). */
 	value = (value & ~EFER_LMA) | (old & EFER_LMA);
-	if ((vmread(GUEST_CR0) & CR0_PG) && ((value ^ old) & EFER_LME))
+	u64 cr0 = vmread(vcpu_shadow_paging(v) ? CR0_READ_SHADOW : GUEST_CR0); /* the guest's PG */
+	if ((cr0 & CR0_PG) && ((value ^ old) & EFER_LME))
 		return false;
-	vmwrite(GUEST_IA32_EFER, value);
+	if (!vcpu_shadow_paging(v)) {
+		vmx_set_guest_efer(v, value);
+		return true;
+	}
+	v->arch.guest_lme = value & EFER_LME;
+	vmx_set_guest_efer(v, (value & ~EFER_LME) | (value & EFER_LMA ? EFER_LME : 0));
+	if ((value ^ old) & EFER_NXE) /* NX changes what shadow leaves may say */
+		return vcpu_shadow_reload(v) == 0;
 	return true;
 }
 

@@ -3,19 +3,21 @@
  * @brief The hypervisor's view of guest memory.
  *
  * Two translations stack: guest-virtual → guest-physical through the guest's own page
- * tables (SDM Vol. 3A §5.5, 4-level paging), then guest-physical → host-physical through
- * the partition's EPT (SDM Vol. 3C §29.3). Every guest page-table read goes through EPT
- * too, so a guest cannot make the hypervisor read outside the partition.
+ * tables (guest_walk(), any paging mode, SDM Vol. 3A Chapter 5), then guest-physical →
+ * host-physical through the partition's EPT hierarchy (SDM Vol. 3C §29.3), which every
+ * partition has, even one on shadow paging, as its physical map. Every guest page-table
+ * read goes through it too, so a guest cannot make the hypervisor read outside the
+ * partition.
  */
 #include <arch/guest_mem.h>
 #include <arch/vmcs.h>
 #include <arch/cpu.h>
 #include <arch/boot.h>
+#include <arch/vmexit.h>
+#include <arch/shadow_mmu.h>
 #include <hvlab/partition.h>
 #include <hvlab/memory.h>
 #include <hvlab/lib.h>
-
-#define PTE_ADDR_MASK 0x000ffffffffff000ULL
 
 bool gpa_to_hpa(const struct partition *p, u64 gpa, u64 *hpa)
 {
@@ -27,43 +29,35 @@ bool gpa_to_hpa(const struct partition *p, u64 gpa, u64 *hpa)
 	return true;
 }
 
-static bool read_guest_u64(const struct partition *p, u64 gpa, u64 *value)
+static bool read_guest(void *ctx, u64 gpa, unsigned size, u64 *value)
 {
 	u64 hpa;
 
-	if (!gpa_to_hpa(p, gpa, &hpa))
+	if (!gpa_to_hpa(ctx, gpa, &hpa) || (gpa & 0xfff) + size > PAGE_SIZE)
 		return false;
-	*value = *(const u64 *)phys_to_virt(hpa);
+	*value = size == 4 ? *(const u32 *)phys_to_virt(hpa) : *(const u64 *)phys_to_virt(hpa);
 	return true;
+}
+
+static bool no_write(void *ctx, u64 gpa, unsigned size, u64 value)
+{
+	return false; /* never called: this walk does not set A/D flags */
 }
 
 bool gva_to_gpa(struct vcpu *v, u64 gva, u64 *gpa)
 {
-	if (!(vmread(GUEST_CR0) & CR0_PG)) {
-		*gpa = gva;
-		return true;
-	}
-	if (!(vmread(GUEST_IA32_EFER) & EFER_LMA))
-		return false; /* 32-bit paging modes: walked by the shadow MMU (issue 4) */
+	struct shadow_guest_state gs;
+	struct guest_walk_cpu cpu;
+	struct guest_walk_result w;
+	struct guest_walk_ops ops = { read_guest, no_write, v->part };
 
-	/* 4-level walk: PML4, PDPT, PD, PT, 9 bits each from bit 39 down. */
-	u64 table = vmread(GUEST_CR3) & PTE_ADDR_MASK;
-	for (int level = 4; level >= 1; level--) {
-		int shift = 12 + 9 * (level - 1);
-		u64 entry;
-
-		if (!read_guest_u64(v->part, table + ((gva >> shift) & 511) * 8, &entry))
-			return false;
-		if (!(entry & PTE_P))
-			return false;
-		if (level > 1 && (entry & PTE_PS) && level <= 3) { /* 1 GiB or 2 MiB page */
-			u64 page_mask = (1ULL << shift) - 1;
-			*gpa = (entry & PTE_ADDR_MASK & ~page_mask) | (gva & page_mask);
-			return true;
-		}
-		table = entry & PTE_ADDR_MASK;
-	}
-	*gpa = table | (gva & 0xfff);
+	/* The same architectural walk the shadow MMU uses, in the guest's own paging mode, as
+	 * a supervisor read: the hypervisor looks, the guest's A/D flags stay as they are. */
+	vcpu_paging_state(v, &gs);
+	shadow_walk_cpu(&gs, &cpu);
+	if (guest_walk(&cpu, &ops, gva, 0, 0, &w) != GW_OK)
+		return false;
+	*gpa = w.gpa;
 	return true;
 }
 

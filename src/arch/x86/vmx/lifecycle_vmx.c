@@ -11,6 +11,7 @@
 #include <arch/partition_arch.h>
 #include <arch/vmx.h>
 #include <arch/vmx_caps.h>
+#include <arch/shadow_mmu.h>
 #include <hvlab/partition.h>
 #include <hvlab/guest_abi.h>
 #include <hvlab/memory.h>
@@ -35,6 +36,9 @@ void arch_vcpu_reset(struct vcpu *v)
 	a->cr8 = 0;
 	a->start_sipi = 0;
 	a->reinject_info = a->reinject_error = a->reinject_len = 0;
+	a->cr2 = 0;
+	if (v->id == 0)
+		shadow_mmu_reset(v->part); /* the guest's tables are gone with its old memory */
 	if (a->vmcs_pa) {
 		/* A fresh region, as frame_alloc_hv() gave it: zero, then the revision identifier
 		 * (§25.2); vmx_vcpu_init() runs again before the next entry. */
@@ -51,7 +55,9 @@ void arch_partition_teardown(struct partition *p)
 	for (u32 i = 0; i < p->nvcpus; i++) {
 		if (p->vcpu[i].arch.vmcs_pa)
 			frames_free(p->vcpu[i].arch.vmcs_pa, 1);
-		p->vcpu[i].arch.vmcs_pa = 0;
+		if (p->vcpu[i].arch.msr_area_pa)
+			frames_free(p->vcpu[i].arch.msr_area_pa, 1);
+		p->vcpu[i].arch.vmcs_pa = p->vcpu[i].arch.msr_area_pa = 0;
 	}
 	/* The resource view is a hypervisor page mapped read-only (resources_publish_views()). */
 	if (p->arch.ept.root && ept_translate(&p->arch.ept, HVLAB_RESDB_VIEW_GPA, &w))

@@ -8,6 +8,8 @@
  */
 #include <arch/vmx.h>
 #include <arch/vmcs.h>
+#include <arch/vmexit.h>
+#include <arch/trap.h>
 #include <arch/cpu.h>
 #include <arch/percpu.h>
 #include <hvlab/partition.h>
@@ -56,6 +58,49 @@ int vmx_partition_init(struct partition *p)
 	return 0;
 }
 
+/* One entry of a VM-entry or VM-exit MSR-load area (SDM Vol. 3C §25.7.2, Table 25-15). */
+struct msr_entry {
+	u32 index, reserved;
+	u64 value;
+};
+#define EXIT_AREA_OFFSET 2048 /* the VM-exit load area shares the page with the entry one */
+
+/* Without the EFER VMX controls the CPU loads EFER.LMA/LME from the IA-32e mode controls
+ * and keeps the other bits (NXE, SCE) across VM entry and exit (SDM Vol. 3C §27.3.2.1,
+ * §28.5.1): the guest's whole EFER is loaded at entry and the host's at exit through
+ * the MSR-load areas instead. */
+static int setup_efer_switching(struct vcpu *v)
+{
+	if (vmx_ctls.entry & ENTRY_LOAD_EFER)
+		return 0;
+	if (!v->arch.msr_area_pa && !(v->arch.msr_area_pa = frame_alloc_hv()))
+		return -1;
+	struct msr_entry *entry = phys_to_virt(v->arch.msr_area_pa);
+	struct msr_entry *exit = phys_to_virt(v->arch.msr_area_pa + EXIT_AREA_OFFSET);
+	*entry = (struct msr_entry){ MSR_IA32_EFER, 0, 0 };
+	*exit = (struct msr_entry){ MSR_IA32_EFER, 0, rdmsr(MSR_IA32_EFER) };
+	vmwrite(VM_ENTRY_MSR_LOAD_ADDR, v->arch.msr_area_pa);
+	vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 1);
+	vmwrite(VM_EXIT_MSR_LOAD_ADDR, v->arch.msr_area_pa + EXIT_AREA_OFFSET);
+	vmwrite(VM_EXIT_MSR_LOAD_COUNT, 1);
+	return 0;
+}
+
+u64 vmx_guest_efer(struct vcpu *v)
+{
+	if (vmx_ctls.entry & ENTRY_LOAD_EFER)
+		return vmread(GUEST_IA32_EFER);
+	return ((struct msr_entry *)phys_to_virt(v->arch.msr_area_pa))->value;
+}
+
+void vmx_set_guest_efer(struct vcpu *v, u64 value)
+{
+	if (vmx_ctls.entry & ENTRY_LOAD_EFER)
+		vmwrite(GUEST_IA32_EFER, value);
+	else
+		((struct msr_entry *)phys_to_virt(v->arch.msr_area_pa))->value = value;
+}
+
 /* Host state: what the CPU loads on every VM exit (SDM Vol. 3C §25.5, §28.5). */
 static void setup_host_state(struct cpu *c)
 {
@@ -81,7 +126,8 @@ static void setup_host_state(struct cpu *c)
 	vmwrite(HOST_IA32_SYSENTER_CS, 0);
 	vmwrite(HOST_IA32_SYSENTER_ESP, 0);
 	vmwrite(HOST_IA32_SYSENTER_EIP, 0);
-	vmwrite(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	if (vmx_ctls.exit & EXIT_LOAD_EFER)
+		vmwrite(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
 	if (vmx_ctls.exit & EXIT_LOAD_PAT)
 		vmwrite(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
 	vmwrite(HOST_RIP, (u64)(uintptr_t)vmx_exit_entry);
@@ -104,32 +150,49 @@ static int setup_controls(struct vcpu *v)
 				"exiting off and NMI exiting on; this CPU does not");
 		return -1;
 	}
+	u32 proc2 = vmx_ctls.proc2;
+	u32 exceptions = 0; /* the guest handles its own exceptions */
+	if (p->arch.shadow) {
+		/* Shadow paging (exit_shadow.c): the guest's CR3 never reaches the CPU, and its
+		 * page faults come first to the hypervisor (SDM Vol. 3C §25.6.2-3). */
+		proc2 &= ~(u32)(CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST);
+		proc |= CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING;
+		exceptions |= BIT(EXC_PF);
+	}
+	v->arch.proc2 = proc2;
 	v->arch.pin_controls = v->arch.pin_written = pin;
 	v->arch.intr_window = false;
 	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
 	vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc);
-	vmwrite(SECONDARY_VM_EXEC_CONTROL, vmx_ctls.proc2);
+	vmwrite(SECONDARY_VM_EXEC_CONTROL, proc2);
 	vmwrite(VM_EXIT_CONTROLS, vmx_ctls.exit);
 	vmwrite(VM_ENTRY_CONTROLS, vmx_ctls.entry);
-	vmwrite(EXCEPTION_BITMAP, 0); /* the guest handles its own exceptions */
+	vmwrite(EXCEPTION_BITMAP, exceptions);
 	vmwrite(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmwrite(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmwrite(CR3_TARGET_COUNT, 0);
 	vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	if (setup_efer_switching(v) < 0)
+		return -1;
 	vmwrite(VM_ENTRY_INTR_INFO, 0);
 	vmwrite(IO_BITMAP_A, p->arch.io_bitmap_pa);
 	vmwrite(IO_BITMAP_B, p->arch.io_bitmap_pa + PAGE_SIZE);
 	vmwrite(MSR_BITMAP, p->arch.msr_bitmap_pa);
-	vmwrite(EPT_POINTER, ept_pointer(&p->arch.ept, false));
+	if (proc2 & CPU2_ENABLE_EPT)
+		vmwrite(EPT_POINTER, ept_pointer(&p->arch.ept, false));
 	vmwrite(VMCS_LINK_POINTER, ~0ULL); /* no shadow VMCS (SDM Vol. 3C §25.4.2) */
 
 	/* CR0/CR4 bits the guest may not choose freely are owned by the hypervisor: the guest
 	 * reads them from the shadow, and writing them exits (SDM Vol. 3C §25.6.6). CR4.VMXE
 	 * is always owned, so the guest never sees VMX. */
-	u64 cr0_owned = vmx_guest_cr0_fixed0() | ~vmx_ctls.cr0_fixed1;
+	u64 cr0_owned = vmx_guest_cr0_fixed0(v) | ~vmx_ctls.cr0_fixed1;
 	u64 cr4_owned = vmx_ctls.cr4_fixed0 | ~vmx_ctls.cr4_fixed1 | CR4_VMXE;
+	if (p->arch.shadow) { /* every bit that changes how the guest's tables are read */
+		cr0_owned |= CR0_PG | CR0_PE | CR0_WP;
+		cr4_owned |= CR4_PAE | CR4_PSE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP;
+	}
 	vmwrite(CR0_GUEST_HOST_MASK, cr0_owned & 0xffffffffULL);
 	vmwrite(CR4_GUEST_HOST_MASK, cr4_owned & 0xffffffffULL);
 	return 0;
@@ -158,17 +221,26 @@ static int setup_guest_state(struct vcpu *v)
 	u64 cr0 = long_mode ? CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG : CR0_PE | CR0_ET;
 	u64 cr4 = long_mode ? CR4_PAE : 0;
 
-	if (!long_mode && !(vmx_ctls.proc2 & CPU2_UNRESTRICTED_GUEST)) {
+	if (!long_mode && !(v->arch.proc2 & CPU2_UNRESTRICTED_GUEST) && !v->part->arch.shadow) {
 		partition_fault(v->part, "this guest starts with paging off, which needs the VMX "
 				"unrestricted-guest control (absent on this CPU) or shadow paging");
 		return -1;
 	}
-	vmwrite(GUEST_CR0, vmx_fix_cr(cr0, vmx_guest_cr0_fixed0(), vmx_ctls.cr0_fixed1));
 	vmwrite(CR0_READ_SHADOW, cr0);
-	vmwrite(GUEST_CR4, vmx_fix_cr(cr4, vmx_ctls.cr4_fixed0, vmx_ctls.cr4_fixed1));
+	vmwrite(GUEST_CR0, vcpu_real_cr0(v, cr0));
 	vmwrite(CR4_READ_SHADOW, cr4);
+	vmwrite(GUEST_CR4, vcpu_real_cr4(v, cr4));
 	vmwrite(GUEST_CR3, long_mode ? bs->cr3 : 0);
-	vmwrite(GUEST_IA32_EFER, long_mode ? EFER_LME | EFER_LMA | EFER_NXE : 0);
+	vmx_set_guest_efer(v, long_mode ? EFER_LME | EFER_LMA | EFER_NXE : 0);
+	v->arch.guest_cr3 = long_mode ? bs->cr3 : 0;
+	v->arch.guest_lme = long_mode;
+	v->arch.cr2 = 0;
+	if (v->part->arch.shadow && vcpu_shadow_reload(v) < 0) {
+		if (!partition_ended(v->part))
+			partition_fault(v->part, "shadow paging: cannot build the first shadow root (CR3 0x%lx)",
+					bs->cr3);
+		return -1;
+	}
 	if (!long_mode) /* the CPU keeps this control equal to EFER.LMA from now on (SDM §28.2) */
 		vmwrite(VM_ENTRY_CONTROLS, vmx_ctls.entry & ~(u64)ENTRY_IA32E_MODE_GUEST);
 	if (vmx_ctls.entry & ENTRY_LOAD_PAT)
@@ -213,12 +285,12 @@ void vmx_vcpu_enter_real_mode(struct vcpu *v, u8 vector)
 {
 	u64 cr0 = CR0_ET;
 
-	vmwrite(GUEST_CR0, vmx_fix_cr(cr0, vmx_guest_cr0_fixed0(), vmx_ctls.cr0_fixed1));
+	vmwrite(GUEST_CR0, vmx_fix_cr(cr0, vmx_guest_cr0_fixed0(v), vmx_ctls.cr0_fixed1));
 	vmwrite(CR0_READ_SHADOW, cr0);
 	vmwrite(GUEST_CR4, vmx_fix_cr(0, vmx_ctls.cr4_fixed0, vmx_ctls.cr4_fixed1));
 	vmwrite(CR4_READ_SHADOW, 0);
 	vmwrite(GUEST_CR3, 0);
-	vmwrite(GUEST_IA32_EFER, 0);
+	vmx_set_guest_efer(v, 0);
 	vmwrite(VM_ENTRY_CONTROLS, vmx_ctls.entry & ~(u64)ENTRY_IA32E_MODE_GUEST);
 	/* Real-mode segments: base = selector << 4, limit 64 KiB (SDM Vol. 3C §27.3.1.2). */
 	static const enum vmcs_field data_segs[] = { GUEST_DS_SELECTOR, GUEST_ES_SELECTOR, GUEST_SS_SELECTOR,

@@ -11,6 +11,7 @@
 #include <hvlab/console.h>
 #include <hvlab/lib.h>
 #include <hvlab/memory.h>
+#include <hvlab/partition.h>
 
 struct vmx_caps vmx_caps;
 struct vmx_controls vmx_ctls;
@@ -23,12 +24,15 @@ static const struct {
 	{ VMX_CTL_PIN, PIN_EXTINT_EXITING, 0 }, /* the preemption timer is switched per entry */
 	{ VMX_CTL_PROC,
 	  CPU_HLT_EXITING | CPU_USE_IO_BITMAPS | CPU_USE_MSR_BITMAPS | CPU_SECONDARY_CONTROLS, 0 },
-	{ VMX_CTL_PROC2, CPU2_ENABLE_EPT,
-	  CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_WBINVD_EXITING |
+	/* Without EPT every partition runs on shadow page tables (src/arch/x86/shadow/). */
+	{ VMX_CTL_PROC2, 0,
+	  CPU2_ENABLE_EPT | CPU2_ENABLE_RDTSCP | CPU2_ENABLE_INVPCID | CPU2_ENABLE_XSAVES | CPU2_WBINVD_EXITING |
 	  CPU2_UNRESTRICTED_GUEST },
-	{ VMX_CTL_EXIT, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_ACK_INTR_ON_EXIT,
-	  EXIT_SAVE_PAT | EXIT_LOAD_PAT },
-	{ VMX_CTL_ENTRY, ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_EFER, ENTRY_LOAD_PAT },
+	/* Without the EFER controls (Core 2) EFER is switched through the MSR-load areas
+	 * instead (vmcs_setup.c: vmx_set_guest_efer()). */
+	{ VMX_CTL_EXIT, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT,
+	  EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT },
+	{ VMX_CTL_ENTRY, ENTRY_IA32E_MODE_GUEST, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT },
 };
 
 static u64 read_msr_cb(u32 msr)
@@ -75,32 +79,36 @@ int vmx_global_init(void)
 			if (!(missing & BIT(bit)))
 				continue;
 			const char *name = vmx_ctl_bit_name(f, bit);
-			printk("hvlab: cannot start: VMX lacks the %s control '%s' (bit %d)%s\n",
-			       vmx_ctl_field_name(f), name ? name : "?", bit,
-			       f == VMX_CTL_PROC2 && BIT(bit) == CPU2_ENABLE_EPT
-				       ? "; this CPU has no EPT, and shadow paging is not implemented yet"
-				       : "");
+			printk("hvlab: cannot start: VMX lacks the %s control '%s' (bit %d)\n",
+			       vmx_ctl_field_name(f), name ? name : "?", bit);
 			problems++;
 		}
 	}
 	if (problems)
 		return -1;
 
-	/* ept_pointer() asks for a write-back, 4-level hierarchy (SDM Vol. 3C §25.6.11). */
-	if (!vmx_caps.ept_wb || !vmx_caps.ept_4level) {
-		printk("hvlab: cannot start: EPT lacks %s (IA32_VMX_EPT_VPID_CAP = 0x%lx)\n",
+	/* ept_pointer() asks for a write-back, 4-level hierarchy (SDM Vol. 3C §25.6.11); an
+	 * EPT without them is as good as none. */
+	if ((vmx_ctls.proc2 & CPU2_ENABLE_EPT) && (!vmx_caps.ept_wb || !vmx_caps.ept_4level)) {
+		printk("hvlab: vmx: EPT lacks %s (IA32_VMX_EPT_VPID_CAP = 0x%lx): not used\n",
 		       !vmx_caps.ept_wb ? "the write-back memory type for its tables" : "4-level page walks",
 		       vmx_caps.ept_vpid_cap);
-		return -1;
+		vmx_ctls.proc2 &= ~(u32)(CPU2_ENABLE_EPT | CPU2_UNRESTRICTED_GUEST);
+	}
+	if (!(vmx_ctls.proc2 & CPU2_ENABLE_EPT)) {
+		/* Unrestricted guest requires EPT (SDM Vol. 3C §27.2.1.1). */
+		vmx_ctls.proc2 &= ~(u32)CPU2_UNRESTRICTED_GUEST;
+		printk("hvlab: vmx: no EPT: every partition runs on shadow page tables\n");
 	}
 
 	vmx_ctls.cr0_fixed0 = vmx_caps.cr0_fixed0;
 	vmx_ctls.cr0_fixed1 = vmx_caps.cr0_fixed1;
 	vmx_ctls.cr4_fixed0 = vmx_caps.cr4_fixed0;
 	vmx_ctls.cr4_fixed1 = vmx_caps.cr4_fixed1;
-	printk("hvlab: vmx: VMCS revision 0x%x, EPT%s%s, unrestricted guest %s, MTF %s, VPID %s\n",
-	       vmx_caps.vmcs_revision, vmx_caps.ept_2m ? " 2M" : "", vmx_caps.ept_1g ? " 1G" : "",
-	       vmx_caps.unrestricted_guest ? "yes" : "no", vmx_caps.mtf ? "yes" : "no",
+	printk("hvlab: vmx: VMCS revision 0x%x, EPT %s%s%s, unrestricted guest %s, MTF %s, VPID %s\n",
+	       vmx_caps.vmcs_revision, vmx_has_ept() ? "yes" : "no", vmx_caps.ept_2m ? " 2M" : "",
+	       vmx_caps.ept_1g ? " 1G" : "",
+	       vmx_ctls.proc2 & CPU2_UNRESTRICTED_GUEST ? "yes" : "no", vmx_caps.mtf ? "yes" : "no",
 	       vmx_caps.vpid ? "yes" : "no");
 	return 0;
 }
@@ -126,12 +134,12 @@ int vmx_cpu_enable(struct cpu *c)
 	return 0;
 }
 
-u64 vmx_guest_cr0_fixed0(void)
+u64 vmx_guest_cr0_fixed0(const struct vcpu *v)
 {
 	u64 fixed0 = vmx_ctls.cr0_fixed0;
 
 	/* Unrestricted guest lets CR0.PE and CR0.PG be 0 in VMX non-root (SDM Vol. 3C §24.8). */
-	if (vmx_ctls.proc2 & CPU2_UNRESTRICTED_GUEST)
+	if (v->arch.proc2 & CPU2_UNRESTRICTED_GUEST)
 		fixed0 &= ~(CR0_PE | CR0_PG);
 	return fixed0;
 }

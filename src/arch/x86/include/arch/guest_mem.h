@@ -15,9 +15,9 @@ struct partition;
 bool gpa_to_hpa(const struct partition *p, u64 gpa, u64 *hpa);
 
 /**
- * Translate guest-virtual @p gva through @p v's current paging mode (off, or 4-level
- * long mode), reading the guest's page tables through EPT. Returns false when the
- * address is not mapped (the guest itself would fault).
+ * Translate guest-virtual @p gva through @p v's current paging mode (off, 32-bit, PAE or
+ * 4-level), reading the guest's page tables through its physical map. Returns false when
+ * the address is not mapped (the guest itself would fault on a supervisor read).
  */
 bool gva_to_gpa(struct vcpu *v, u64 gva, u64 *gpa);
 

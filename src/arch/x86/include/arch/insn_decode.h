@@ -5,9 +5,11 @@
  * An EPT violation on an emulated device page tells the hypervisor the address but not
  * the data (SDM Vol. 3C §28.2.1, Table 28-7): the instruction must be decoded. Only the
  * forms compilers emit for device registers are accepted: MOV r/m<->r (88, 89, 8A, 8B),
+ * MOV accumulator<->memory offset (A0-A3),
  * MOV r/m, imm (C6, C7), MOVZX (0F B6, 0F B7), with legacy 66 and REX prefixes and every
  * ModRM/SIB/displacement form. Anything else is refused, and the guest is told so.
- * The guest is assumed to be in 64-bit mode. Pure logic, fuzzable on the host.
+ * 64-bit mode, or 32-bit protected mode (CS.D = 1: no REX, 4-byte offsets, and the 67
+ * prefix refused since it selects 16-bit addressing). Pure logic, fuzzable on the host.
  */
 #ifndef ARCH_INSN_DECODE_H
 #define ARCH_INSN_DECODE_H
@@ -39,5 +41,8 @@ enum insn_error {
  * Returns INSN_OK and fills @p out, or a negative enum insn_error.
  */
 int insn_decode_mmio(const u8 *bytes, size_t avail, struct mmio_insn *out);
+
+/** As insn_decode_mmio(), for 64-bit code (@p long_mode) or 32-bit protected-mode code. */
+int insn_decode(const u8 *bytes, size_t avail, bool long_mode, struct mmio_insn *out);
 
 #endif

@@ -13,6 +13,21 @@ struct vcpu;
 /** Build @p p's second-level translation (EPT: guest RAM only) and VMX bitmaps. Returns 0 or -1. */
 int arch_partition_init(struct partition *p);
 
+struct partition_config;
+
+/**
+ * Why partition configuration @p pc cannot have the paging it asks for on this CPU
+ * (paging = ept without EPT; more than one vCPU or identity = yes on shadow paging,
+ * chosen or automatic), or NULL when it can.
+ */
+const char *arch_paging_problem(const struct partition_config *pc);
+
+/** Print what the architecture counted for @p p (shadow paging: faults, cache), if anything. */
+void arch_partition_report(const struct partition *p);
+
+/** Which paging @p p runs on and why, for the console: "ept", "shadow (no EPT on this CPU)"... */
+const char *arch_paging_description(const struct partition *p);
+
 /** Map host page @p hpa at guest-physical @p gpa of @p p, readable only. Returns 0 or -1. */
 int arch_map_readonly(struct partition *p, u64 gpa, u64 hpa);
 

@@ -16,6 +16,8 @@
  * Indexed by enum gpr (hardware encoding order); gpr[GPR_RSP] is unused (RSP lives in the
  * VMCS guest-state area, SDM Vol. 3C §25.4.1).
  */
+struct shadow_mmu;
+
 struct guest_regs {
 	u64 gpr[16];
 };
@@ -38,6 +40,11 @@ struct arch_vcpu {
 	u32 pin_controls;         /**< its pin-based controls, without the preemption timer */
 	u32 pin_written;          /**< the pin-based controls last written to its VMCS */
 	bool intr_window;         /**< interrupt-window exiting is on in its VMCS */
+	u32 proc2;                /**< its secondary controls (EPT and unrestricted guest off under shadow paging) */
+	u64 cr2;                  /**< the guest's CR2, loaded while it runs (VMX does not switch CR2) */
+	u64 guest_cr3;            /**< shadow paging: the CR3 the guest loaded (the CPU runs a shadow root) */
+	bool guest_lme;           /**< shadow paging: EFER.LME as the guest wrote it (exit_shadow.c) */
+	u64 msr_area_pa;          /**< without the EFER VMX controls: VM-entry/exit MSR-load areas (EFER) */
 };
 
 /** VMX state of one partition. */
@@ -45,6 +52,8 @@ struct arch_partition {
 	struct ept ept;           /**< guest-physical → host-physical */
 	u64 io_bitmap_pa;         /**< two 4 KiB pages: ports 0-0x7fff, 0x8000-0xffff (§25.6.4) */
 	u64 msr_bitmap_pa;        /**< one 4 KiB page (§25.6.9) */
+	struct shadow_mmu *shadow; /**< shadow paging (shadow_mmu.h), NULL when EPT translates */
+	const char *paging_why;   /**< why it runs on EPT or shadow tables, for the console */
 };
 
 #endif

@@ -68,6 +68,14 @@ struct exit_handler {
 	static const struct exit_handler exit_handler_##reason_                                     \
 		__attribute__((used, section(".table.exit_handlers"), aligned(8))) = { reason_, fn_ }
 
+/**
+ * Register @p fn for guest exceptions with vector @p vector that exit (exit reason 0,
+ * with the vector's bit set in the exception bitmap, SDM Vol. 3C §25.6.3).
+ */
+#define EXCEPTION_HANDLER(vector_, fn_)                                                         \
+	static const struct exit_handler exception_handler_##vector_                               \
+		__attribute__((used, section(".table.exception_handlers"), aligned(8))) = { vector_, fn_ }
+
 /** The name of basic exit reason @p reason ("EPT violation"), or "unknown". */
 const char *exit_reason_name(u32 reason);
 
@@ -85,5 +93,34 @@ bool vcpu_has_wakeup(struct vcpu *v);
 
 /** Inject hardware exception @p vector (with @p error_code if @p has_error) at the next entry. */
 void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error_code);
+
+struct shadow_guest_state;
+
+/** True when @p v's partition runs on shadow page tables (exit_shadow.c). */
+bool vcpu_shadow_paging(const struct vcpu *v);
+
+/** The guest's own view of CR0, CR3, CR4, EFER and RFLAGS (what it wrote), for page walks. */
+void vcpu_paging_state(struct vcpu *v, struct shadow_guest_state *gs);
+
+/** The CR0 the CPU runs @p v with when the guest wants @p guest_cr0 (fixed bits, shadow paging). */
+u64 vcpu_real_cr0(const struct vcpu *v, u64 guest_cr0);
+
+/** The CR4 the CPU runs @p v with when the guest wants @p guest_cr4. */
+u64 vcpu_real_cr4(const struct vcpu *v, u64 guest_cr4);
+
+/**
+ * Shadow paging: switch @p v to the shadow root for its current paging state (after a
+ * CR3 load or a CR0/CR4/EFER change). Returns 0; -1 if the guest's instruction must take
+ * #GP (PAE PDPTEs with reserved bits); -2 after ending the partition.
+ */
+int vcpu_shadow_reload(struct vcpu *v);
+
+/**
+ * A guest access to guest-physical @p gpa that is not RAM it may use that way: an
+ * emulated device (MMIO, the instruction is emulated) or a stray access, reported with
+ * @p via ("EPT violation", "shadow paging") and ending the partition (exit_ept.c).
+ */
+enum exit_action guest_memory_violation(struct vcpu *v, struct vmexit *e, u64 gpa, bool write, bool fetch,
+					const char *via);
 
 #endif

@@ -36,13 +36,26 @@ int vmx_global_init(void);
  */
 int vmx_cpu_enable(struct cpu *c);
 
-/** The CR0 bits a guest must keep set: VMX's fixed-0 bits, without PE and PG when the
+/** The CR0 bits @p v must keep set: VMX's fixed-0 bits, without PE and PG when its
  *  unrestricted-guest control is on. */
-u64 vmx_guest_cr0_fixed0(void);
+u64 vmx_guest_cr0_fixed0(const struct vcpu *v);
+
+/** True when this CPU's VMX has usable EPT (otherwise every partition uses shadow paging). */
+static inline bool vmx_has_ept(void)
+{
+	return (vmx_ctls.proc2 & CPU2_ENABLE_EPT) != 0;
+}
 
 /** Drop cached translations derived from the EPT hierarchy @p eptp (SDM Vol. 3C §29.4.3.1):
  *  after changing a partition's EPT, on every CPU that runs it. */
 void vmx_invept(u64 eptp);
+
+/** The EFER @p v's guest runs with (what the CPU has, not necessarily what the guest wrote). */
+u64 vmx_guest_efer(struct vcpu *v);
+
+/** Set the EFER @p v's guest runs with: the VMCS field, or the VM-entry MSR-load area on
+ *  CPUs without the "load IA32_EFER" entry control (SDM Vol. 3C §25.8.2, §27.4). */
+void vmx_set_guest_efer(struct vcpu *v, u64 value);
 
 /** Set up the VMCS of @p v for its partition's entry state. Returns 0 or -1. */
 int vmx_vcpu_init(struct vcpu *v);
