@@ -7,6 +7,7 @@
  * configuration, the other CPUs, VMX root everywhere, partitions, run.
  */
 #include <hvlab/console.h>
+#include <hvlab/debug_port.h>
 #include <hvlab/multiboot2.h>
 #include <hvlab/memory.h>
 #include <hvlab/config.h>
@@ -139,6 +140,7 @@ void hv_main(u32 magic, u64 mbi)
 
 	if (partitions_create(&config) < 0)
 		hv_poweroff(STATUS_BAD_CONFIG);
+	debug_services_init(); /* COM2 gdbstub, COM3 monitor: polled by CPU 0's scheduler */
 	__atomic_store_n(&partitions_ready, true, __ATOMIC_RELEASE);
 	sched_run(&cpus[0]);
 }

@@ -11,6 +11,7 @@
  * instead of hanging the run.
  */
 #include <hvlab/sched.h>
+#include <hvlab/debug_port.h>
 #include <hvlab/partition.h>
 #include <hvlab/console.h>
 #include <hvlab/irq.h>
@@ -73,16 +74,42 @@ static u32 my_vcpus(struct cpu *c, struct vcpu **list, u32 max)
 	return n;
 }
 
+/* True while some partition of the machine has not ended. */
+static bool any_partition_alive(void)
+{
+	for (u32 i = 0; i < npartitions; i++)
+		if (!partition_ended(&partitions[i]))
+			return true;
+	return false;
+}
+
+/* CPU 0 serves the debugger ports (debug_port.h): no slice or idle wait there may be
+ * longer than DEBUG_POLL_US, and it keeps serving while any partition lives, even with
+ * no vCPU of its own left. */
+static bool serves_debuggers(const struct cpu *c)
+{
+	return c->index == 0 && debug_services_active();
+}
+
+static u64 earlier(u64 a, u64 b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
 void sched_run(struct cpu *c)
 {
 	struct vcpu *mine[MAX_PARTITIONS * MAX_VCPUS];
 	u32 n = my_vcpus(c, mine, ARRAY_SIZE(mine));
 	u32 next = 0;
+	bool debug = serves_debuggers(c);
+	u64 poll_ticks = vtime_ns_to_ticks(DEBUG_POLL_US * 1000ULL);
 
 	for (;;) {
 		u32 alive = 0, ran = 0;
 		u64 wake = 0;
 
+		if (debug)
+			debug_services_poll();
 		for (u32 k = 0; k < n; k++) {
 			struct vcpu *v = mine[(next + k) % n];
 			struct partition *p = v->part;
@@ -103,15 +130,17 @@ void sched_run(struct cpu *c)
 			}
 			p->state = PART_RUNNING;
 			u64 deadline = n > 1 ? rdtsc() + vtime_ns_to_ticks(SLICE_US * 1000ULL) : 0;
+			if (debug)
+				deadline = earlier(deadline, rdtsc() + poll_ticks);
 			arch_run_vcpu(v, deadline);
 			next = (next + k + 1) % n;
 			ran = 1;
 			break;
 		}
-		if (!alive)
+		if (!alive && !(debug && any_partition_alive()))
 			break;
 		if (!ran)
-			arch_idle_until(wake);
+			arch_idle_until(debug ? earlier(wake, rdtsc() + poll_ticks) : wake);
 	}
 	/* The last CPU to finish ends the run; the others wait to be powered off. */
 	if (__atomic_add_fetch(&cpus_finished, 1, __ATOMIC_ACQ_REL) == ncpus)

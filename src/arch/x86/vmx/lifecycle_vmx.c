@@ -65,3 +65,26 @@ void arch_partition_teardown(struct partition *p)
 	arch_partition_destroy(p);
 	p->arch.io_bitmap_pa = p->arch.msr_bitmap_pa = 0;
 }
+
+int arch_vcpu_with_vmcs(struct vcpu *v, int (*fn)(struct vcpu *v, void *ctx), void *ctx)
+{
+	struct cpu *c = this_cpu();
+	struct vcpu *mine = c->current;
+	u8 ok;
+
+	/* A parked vCPU's VMCS is clear (VMCLEAR on its CPU), so any CPU may load it
+	 * (SDM Vol. 3C §25.11.1); a running one's lives inside its CPU. */
+	if (!(v->part->lc.parked & BIT(v->id)) || !v->arch.vmcs_pa || v->arch.reinit || mine == v)
+		return -1;
+	__asm__ volatile("vmptrld %1; seta %0" : "=qm"(ok) : "m"(v->arch.vmcs_pa) : "cc", "memory");
+	if (!ok)
+		return -1;
+	int result = fn(v, ctx);
+	/* Write it back and make it clear again for its own CPU (which VMLAUNCHes it, as
+	 * after any park), then make this CPU's own vCPU current again, launch state intact. */
+	__asm__ volatile("vmclear %0" : : "m"(v->arch.vmcs_pa) : "cc", "memory");
+	v->arch.launched = false;
+	if (mine)
+		__asm__ volatile("vmptrld %0" : : "m"(mine->arch.vmcs_pa) : "cc", "memory");
+	return result;
+}

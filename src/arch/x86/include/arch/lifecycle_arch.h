@@ -29,4 +29,14 @@ void arch_vcpu_reset(struct vcpu *v);
  */
 void arch_partition_teardown(struct partition *p);
 
+/**
+ * Run @p fn(@p v, @p ctx) on the calling CPU with @p v's VMCS current, so VMREAD/VMWRITE,
+ * vcpu_paging_state() and the guest-memory helpers (guest_mem.h) act on @p v. For the
+ * debugger and the monitor: @p v must be parked (its partition paused, or ended), which
+ * leaves its VMCS clear, loadable on any CPU (SDM Vol. 3C §25.11.1); the calling CPU's
+ * own vCPU, if any, is current again afterwards. Returns fn's result, or -1 when @p v is
+ * not parked.
+ */
+int arch_vcpu_with_vmcs(struct vcpu *v, int (*fn)(struct vcpu *v, void *ctx), void *ctx);
+
 #endif
