@@ -33,6 +33,15 @@ void *memset(void *dst, int c, size_t n)
 {
 	u8 *d = dst;
 
+	/* Eight bytes per store once aligned: zeroing a 4 KiB table is on hot paths
+	 * (shadow and EPT tables, guest memory at reset), where a byte loop costs 4096 stores. */
+	while (n && ((uintptr_t)d & 7)) {
+		*d++ = (u8)c;
+		n--;
+	}
+	u64 pattern = 0x0101010101010101ULL * (u8)c;
+	for (; n >= 8; n -= 8, d += 8)
+		*(u64 *)d = pattern;
 	while (n--)
 		*d++ = (u8)c;
 	return dst;

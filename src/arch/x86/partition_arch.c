@@ -61,10 +61,10 @@ void arch_partition_report(const struct partition *p)
 		return;
 	shadow_mmu_pool_usage(p, &used, &limit);
 	printk("hvlab: partition %s: shadow paging: %lu page faults (%lu leaves filled, %lu the guest's own), "
-	       "%lu page-table writes emulated, %lu unprotected, %lu entries dropped; %lu CR3 loads: "
-	       "cache %lu hits, %lu misses, %lu evictions; pool %lu of %lu pages\n",
-	       p->name, s->page_faults, s->leaves_filled, s->guest_faults, s->write_emulations, s->unprotects,
-	       s->entries_zapped, s->cr3_loads, cache->hits, cache->misses, cache->evictions, used, limit);
+	       "%lu page-table writes emulated, %lu frames unprotected (%lu after write floods), %lu entries "
+	       "dropped; %lu CR3 loads: cache %lu hits, %lu misses, %lu evictions; pool %lu of %lu pages\n",
+	       p->name, s->page_faults, s->leaves_filled, s->guest_faults, s->write_emulations,
+	       s->unprotects + s->flood_unprotects, s->flood_unprotects, s->entries_zapped, s->cr3_loads, cache->hits, cache->misses, cache->evictions, used, limit);
 }
 
 const char *arch_paging_description(const struct partition *p)

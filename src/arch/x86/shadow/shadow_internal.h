@@ -44,6 +44,7 @@ struct shadow_frame {
 	u8 level;   /* its level as a table: 4 = PML4 ... 1 = page table */
 	u8 mode;    /* enum guest_paging_mode it was walked in */
 	u8 flags;
+	u8 writes;  /* stores emulated since a walk last read it (write flooding, shadow_mmu.c) */
 };
 
 #define ROOT_FRAMES_MAX 1024 /* frames one root remembers; beyond, freeing it scans all */
@@ -94,6 +95,7 @@ void shadow_track_table(struct shadow_mmu *m, int root, u64 entry_gpa, int level
 void shadow_track_writable(struct shadow_mmu *m, int root, u64 gpa, u64 la);
 void shadow_frame_written(struct shadow_mmu *m, u64 gpa, unsigned size);
 void shadow_frame_untrack(struct shadow_mmu *m, u64 gpa);
+bool shadow_frame_flooded(struct shadow_mmu *m, u64 gpa);
 void shadow_root_untrack(struct shadow_mmu *m, int root);
 u64 shadow_entry_span(u8 mode, int level);
 

@@ -391,6 +391,8 @@ int shadow_mmu_emulated_store(struct vcpu *v, u64 gpa, unsigned size, u64 value)
 	m->stats.write_emulations++;
 	m->fault_repeats = 0;
 	shadow_frame_written(m, gpa, size);
+	if (shadow_frame_flooded(m, gpa))
+		m->stats.flood_unprotects++;
 	return 0;
 }
 

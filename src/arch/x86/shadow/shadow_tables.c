@@ -45,10 +45,9 @@ u64 shadow_table_alloc(struct shadow_mmu *m)
 {
 	if (m->pool_used >= m->pool_limit)
 		return 0;
-	u64 pa = frames_alloc(1, PAGE_SIZE, PFN_PAGETABLE, m->part->id);
+	u64 pa = frames_alloc(1, PAGE_SIZE, PFN_PAGETABLE, m->part->id); /* zeroed */
 	if (!pa)
 		return 0;
-	memset(phys_to_virt(pa), 0, PAGE_SIZE);
 	m->pool_used++;
 	return pa;
 }
@@ -115,10 +114,17 @@ static void zap_table(struct shadow_mmu *m, struct shadow_root *r, u64 *t, int l
 		      u64 end)
 {
 	u64 span = span_of(level);
+	u64 entries = entries_of(level, r->levels);
+	u64 table_end = base + entries * span;
 
-	for (unsigned i = 0; i < entries_of(level, r->levels); i++) {
+	if (end <= base || start >= table_end)
+		return;
+	/* Only the entries that overlap [start, end): a one-page drop visits one per level. */
+	u64 first = start > base ? (start - base) / span : 0;
+	u64 last = end < table_end ? (end - 1 - base) / span : entries - 1;
+	for (u64 i = first; i <= last; i++) {
 		u64 lo = base + i * span, hi = lo + span;
-		if (hi <= start || lo >= end || !(t[i] & SPTE_P))
+		if (!(t[i] & SPTE_P))
 			continue;
 		if (level == 1) {
 			t[i] = 0;

@@ -81,6 +81,7 @@ void shadow_track_table(struct shadow_mmu *m, int root, u64 entry_gpa, int level
 
 	if (!fr)
 		return; /* the walk reads RAM only (shadow_mmu.c) */
+	fr->writes = 0; /* in use as a table: worth protecting */
 	u64 base = la & LA_MASK & ~(table_span(mode, level) - 1);
 	if (!fr->roots) {
 		u64 hpa;
@@ -154,6 +155,23 @@ void shadow_frame_untrack(struct shadow_mmu *m, u64 gpa)
 	drop_dependents(m, fr, 0, entries - 1);
 	fr->roots = 0;
 	fr->flags &= ~FRAME_MULTI;
+}
+
+/* A frame written this many times with no walk reading it in between is no page table
+ * any more (a freed table being zeroed or reused as data, say): stop protecting it, so
+ * the rest of the writes run natively instead of exiting one by one. */
+#define FLOOD_WRITES 8
+
+/** Count an emulated store to the frame of @p gpa; true once it is flooded (and untracked). */
+bool shadow_frame_flooded(struct shadow_mmu *m, u64 gpa)
+{
+	struct shadow_frame *fr = shadow_frame_of(m, gpa);
+
+	if (!fr || !fr->roots || ++fr->writes < FLOOD_WRITES)
+		return false;
+	shadow_frame_untrack(m, gpa);
+	fr->writes = 0;
+	return true;
 }
 
 /** Root @p root is being freed: its bit leaves every frame it set it in. */

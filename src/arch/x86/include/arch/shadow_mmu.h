@@ -52,6 +52,7 @@ struct shadow_stats {
 	u64 guest_faults;     /**< #PF reflected to the guest (its own fault) */
 	u64 write_emulations; /**< guest stores to its page tables, emulated */
 	u64 unprotects;       /**< page-table frames given up (store not emulated) */
+	u64 flood_unprotects; /**< page-table frames given up after many stores and no walk */
 	u64 entries_zapped;   /**< shadow entries dropped because a guest entry changed */
 	u64 cr3_loads;        /**< guest CR3 loads and paging-mode changes */
 	u64 pool_reclaims;    /**< roots dropped because the shadow pool ran dry */
