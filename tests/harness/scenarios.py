@@ -21,6 +21,9 @@ Fields:
   bench    a benchmark: run by `hvtest.py bench`, not by `hvtest.py test`; its console lines
            `bench KEY=VALUE` are collected
   megs     guest RAM in MiB
+  debug    COM2 (gdbstub) and COM3 (monitor) as debugger ports, relayed by hvlink
+           (debug_ports.py); the Machine then has gdb_port, monitor_port and
+           wait_debug_ready()
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Scenario:
     reject: tuple[str, ...] = ()
     bench: bool = False
     megs: int = 512
+    debug: bool = False
 
 
 # Lines that mean something went wrong in any scenario, whatever its expected status:
@@ -88,6 +92,24 @@ PAGING_TORTURE_TESTS: tuple[str, ...] = (
     "pt: page table changed through an alias",
     "pt: page table that maps itself",
     "cow: fork-like copy on write",
+)
+
+# The checks of the supervisor-protection guest (images/guest/tests/paging_protect.c), in
+# the order of its table: SMEP, SMAP with EFLAGS.AC, both with CR0.WP = 0, CR4.PGE, a page
+# table mapped read-only. Tigerlake has SMEP and SMAP, so none is skipped. As for the
+# torture guest, the EPT run is the reference shadow paging must match line for line.
+PAGING_PROTECT_TESTS: tuple[str, ...] = (
+    "smep: supervisor fetch from a user page faults I/D=1 P=1",
+    "smep: without CR4.SMEP the same fetch runs",
+    "smap: supervisor read and write of a user page fault P=1",
+    "smap: EFLAGS.AC=1 (stac) allows them, clac forbids again",
+    "smep/smap: user PTE under a supervisor PDE is a supervisor address",
+    "smep/smap: user-mode accesses unaffected",
+    "wp=0: supervisor write to a read-only user page faults under SMAP",
+    "wp=0: after a write with AC=1, SMAP still guards the page",
+    "wp=0: after a write to a user code page, SMEP still forbids fetching it",
+    "pge: G ignored with CR4.PGE=0, clearing PGE flushes global pages",
+    "pt: page table mapped read-only, written elsewhere",
 )
 
 # Issue 4: the checks of the 32-bit paging-modes kernel (images/guest/paging_modes), in
@@ -581,6 +603,34 @@ TABLE: list[Scenario] = [
             r"hvlab: partition torture: 64 MiB at host 0x[0-9a-f]+, image paging_torture, vCPU 0 on cpu0, paging shadow",
             *ok_lines("torture", PAGING_TORTURE_TESTS),
             r"hvlab: summary: torture=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # Issue 4: the supervisor-mode protections (SMEP, SMAP with STAC/CLAC, both with
+    # CR0.WP = 0), clearing CR4.PGE and a read-only mapped page table, under EPT: the
+    # reference for the shadow row below.
+    Scenario(
+        name="paging_protect_ept",
+        iso="paging_protect",
+        megs=128,
+        timeout=200,
+        expect=(
+            r"hvlab: partition protect: 32 MiB at host 0x[0-9a-f]+, image paging_protect, vCPU 0 on cpu0, paging ept",
+            *ok_lines("protect", PAGING_PROTECT_TESTS),
+            r"hvlab: summary: protect=0$",
+        ),
+        reject=COMMON_REJECT,
+    ),
+    # The same guest under shadow paging (paging = shadow): the same lines as under EPT.
+    Scenario(
+        name="paging_protect_shadow",
+        iso="paging_protect_shadow",
+        megs=128,
+        timeout=300,
+        expect=(
+            r"hvlab: partition protect: 32 MiB at host 0x[0-9a-f]+, image paging_protect, vCPU 0 on cpu0, paging shadow",
+            *ok_lines("protect", PAGING_PROTECT_TESTS),
+            r"hvlab: summary: protect=0$",
         ),
         reject=COMMON_REJECT,
     ),

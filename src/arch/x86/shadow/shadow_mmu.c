@@ -303,6 +303,18 @@ static u64 make_leaf(struct shadow_mmu *m, const struct guest_walk_cpu *cpu, con
 	       (w->perms & GW_PERM_X ? 0 : SPTE_XD);
 }
 
+/* CR0.WP = 0 lets supervisor code write a read-only page; make_leaf() grants that with a
+ * supervisor-only leaf. For a user page under SMEP or SMAP that leaf would hide the page's
+ * user-ness from the CPU, which then checks neither (a later fetch or an access with
+ * EFLAGS.AC = 0 would go through; STAC/CLAC do not exit). Such a store is done by the
+ * hypervisor instead, and the leaf keeps the guest's rights (SDM Vol. 3A §5.6). */
+static bool wp0_store_to_protected_user_page(const struct guest_walk_cpu *cpu, const struct guest_walk_result *w,
+					     u32 access)
+{
+	return (access & GW_WRITE) && !(access & GW_USER) && !cpu->cr0_wp && !(w->perms & GW_PERM_W) &&
+	       (w->perms & GW_PERM_U) && (cpu->cr4_smep || cpu->cr4_smap);
+}
+
 /* Guard against a fault that comes back unchanged forever. */
 static bool no_progress(struct shadow_mmu *m, u64 la)
 {
@@ -360,6 +372,8 @@ enum shadow_pf_result shadow_mmu_page_fault(struct vcpu *v, const struct shadow_
 	bool is_table = fr && fr->roots;
 	if (is_table && (access & GW_WRITE))
 		return SPF_PT_WRITE;
+	if (wp0_store_to_protected_user_page(&cpu, &w, access))
+		return SPF_PT_WRITE; /* performed by the hypervisor, the leaf stays as it is */
 
 	u64 leaf = make_leaf(m, &cpu, &w, access, phys.hpa, (phys.perms & EPT_W) && !is_table);
 	while (shadow_map_leaf(m, &m->root[m->active], la & LA_MASK, leaf) < 0) {

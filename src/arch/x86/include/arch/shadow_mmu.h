@@ -70,7 +70,8 @@ struct shadow_guest_state {
 enum shadow_pf_result {
 	SPF_RETRY,        /**< a shadow leaf was installed: resume, the access runs again */
 	SPF_GUEST_FAULT,  /**< the guest's own #PF: inject it with out->error_code, CR2 = address */
-	SPF_PT_WRITE,     /**< a store to a guest page table: emulate it (shadow_mmu_emulated_store) */
+	SPF_PT_WRITE,     /**< a store the hypervisor must perform (shadow_mmu_emulated_store): to a guest
+			       page table, or a CR0.WP = 0 store to a user page under SMEP/SMAP */
 	SPF_NOT_MEMORY,   /**< out->gpa is not RAM of the partition: an emulated device or an attack */
 	SPF_STOP,         /**< the partition was ended (reason already given) */
 };
