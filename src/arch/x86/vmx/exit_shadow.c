@@ -153,6 +153,11 @@ static enum exit_action handle_page_fault(struct vcpu *v, struct vmexit *e)
 		inject_guest_page_fault(v, la, out.error_code);
 		return EXIT_RESUME;
 	case SPF_PT_WRITE:
+		/* A store made by event delivery (pushing an interrupt frame) is no instruction
+		 * at RIP to decode: let it run natively, then the event is delivered again. */
+		if (v->arch.reinject_info & INTR_INFO_VALID)
+			return shadow_mmu_unprotect(v, &gs, la, pfec, out.gpa, e->rip) == SPF_STOP ? EXIT_STOP
+												      : EXIT_RESUME;
 		return emulate_pt_store(v, e, &gs, la, pfec, out.gpa);
 	case SPF_NOT_MEMORY:
 		return guest_memory_violation(v, e, out.gpa, out.write, out.fetch, "shadow paging");
