@@ -39,6 +39,7 @@
 #include <hvlab/memory.h>
 #include <hvlab/console.h>
 #include <hvlab/irq.h>
+#include <hvlab/debug.h>
 #include <hvlab/lib.h>
 #include <arch/lifecycle_arch.h>
 #include <arch/loader.h>
@@ -306,6 +307,17 @@ bool lifecycle_vcpu_may_run(struct vcpu *v)
 	if (p->lc.request == LC_NONE && !p->lc.paused && !(p->lc.parked & bit))
 		return true; /* the usual case, without a lock */
 	if (p->lc.request != LC_NONE || p->lc.paused) {
+		/* A debugger's single step runs this one vCPU of the paused partition, the
+		 * others staying parked (src/debug/debug_core.c). */
+		if (p->lc.request == LC_NONE && p->lc.paused && debug_vcpu_may_step(v)) {
+			spin_lock(&p->lock);
+			bool step = p->lc.request == LC_NONE && !(p->lc.borrowed & bit);
+			if (step)
+				p->lc.parked &= ~bit;
+			spin_unlock(&p->lock);
+			if (step)
+				return true;
+		}
 		park(v);
 		try_complete(p);
 		/* If that completed it here, run on: a kick from this CPU to itself does nothing,
@@ -315,7 +327,7 @@ bool lifecycle_vcpu_may_run(struct vcpu *v)
 	}
 	/* Resumed or reset: leave the parked set, unless a new request came meanwhile. */
 	spin_lock(&p->lock);
-	bool run = p->lc.request == LC_NONE && !p->lc.paused;
+	bool run = p->lc.request == LC_NONE && !p->lc.paused && !(p->lc.borrowed & bit);
 	if (run)
 		p->lc.parked &= ~bit;
 	spin_unlock(&p->lock);

@@ -27,6 +27,10 @@ int debug_port_init(struct debug_port *dp, u16 base)
 	if (inb(base + UART_SCR) != 0xa5)
 		return -1;
 	uart_init(base);
+	/* Receive trigger level 14 bytes (FCR bits 7:6 = 11). Polled, the level only decides
+	 * when LSR.DR shows data; but Bochs feeds its FIFO from the socket only while DR is
+	 * clear, so at level 1 a packet would trickle in one byte per poll. */
+	outb(base + UART_FCR, 0xc7);
 	while (uart_getc_nonblock(base) >= 0) /* whatever arrived before we listened */
 		;
 	dp->present = true;
@@ -42,6 +46,19 @@ void debug_port_write(struct debug_port *dp, const void *buf, size_t len)
 {
 	if (dp->present)
 		uart_write(dp->base, buf, len);
+}
+
+size_t debug_port_write_nowait(struct debug_port *dp, const void *buf, size_t len)
+{
+	const u8 *b = buf;
+	size_t n = 0;
+
+	/* With FIFOs on, THRE means the whole transmit FIFO is empty. */
+	if (!dp->present || !(inb(dp->base + UART_LSR) & UART_LSR_THRE))
+		return 0;
+	while (n < len && n < DEBUG_PORT_FIFO)
+		outb(dp->base + UART_THR, b[n++]);
+	return n;
 }
 
 void debug_services_init(void)

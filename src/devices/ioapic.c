@@ -20,6 +20,7 @@
 #include <hvlab/guest_abi.h>
 #include <hvlab/irq.h>
 #include <hvlab/spinlock.h>
+#include <hvlab/lib.h>
 
 #define IOAPIC_SIZE 0x1000ULL
 #define IOREGSEL 0x00
@@ -201,6 +202,27 @@ void vioapic_eoi(struct partition *p, u8 vector)
 	n = service(s, msgs); /* a line still asserted interrupts again */
 	spin_unlock(&s->lock);
 	deliver_all(p, msgs, n);
+}
+
+/* Delivery modes of bits 10:8 (§3.2.4), as the monitor names them. */
+static const char *const delivery_words[8] = {
+	"fixed", "lowest priority", "SMI", "reserved 3", "NMI", "INIT", "reserved 6", "ExtINT",
+};
+
+bool vioapic_pin_text(const struct partition *p, u32 pin, char *buf, size_t len)
+{
+	u64 rte;
+
+	if (pin >= NPINS)
+		return false;
+	rte = vioapics[p->id].rte[pin]; /* one aligned load: this entry or the next, never half */
+	if (rte & RTE_MASKED)
+		return false;
+	snprintf(buf, len, "vector 0x%02x %s, %s, to %s %u%s%s", (u32)(rte & RTE_VECTOR),
+		 delivery_words[(rte >> RTE_DELIVERY_SHIFT) & 7], (rte & RTE_LEVEL) ? "level" : "edge",
+		 (rte & RTE_DEST_LOGICAL) ? "logical" : "APIC ID", (u32)(rte >> RTE_DEST_SHIFT),
+		 (rte & RTE_REMOTE_IRR) ? ", waiting for EOI" : "", (rte & RTE_PENDING) ? ", pending" : "");
+	return true;
 }
 
 /* After reset every entry is masked (§3.2.4, bit 16). The ID follows the vCPUs' APIC IDs

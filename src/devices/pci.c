@@ -207,6 +207,25 @@ static void config_write(struct vcpu *v, void *state, u16 port, u8 size, u32 val
 
 static const struct pio_ops config_ops = { config_read, config_write };
 
+bool pci_function_header(const struct partition *p, u32 index, u16 *bdf, u8 hdr[16])
+{
+	struct pci_bus *b = &buses[p->id];
+	bool found = false;
+
+	spin_lock(&b->lock);
+	if (index < b->nfn) {
+		struct pci_function *f = &b->fn[index];
+		*bdf = f->bdf;
+		for (u16 off = 0; off < 16; off += 4) {
+			u32 v = f->ops->config_read(f->state, off, 4);
+			memcpy(hdr + off, &v, 4);
+		}
+		found = true;
+	}
+	spin_unlock(&b->lock);
+	return found;
+}
+
 static int pci_attach(struct partition *p)
 {
 	return bus_of(p) ? 0 : -1;

@@ -21,6 +21,7 @@
 #include <hvlab/partition.h>
 #include <hvlab/irq.h>
 #include <hvlab/spinlock.h>
+#include <hvlab/lib.h>
 
 /* One 8259A. Bit n of each mask is input IRn. */
 struct i8259 {
@@ -365,6 +366,23 @@ int vpic_acknowledge(struct partition *p)
 	if (kick)
 		vcpu_kick(&p->vcpu[0]);
 	return vector;
+}
+
+void vpic_text(const struct partition *p, char *buf, size_t len)
+{
+	const struct vpic *s = &vpics[p->id];
+	size_t used;
+
+	/* Unlocked reads of a few bytes: a snapshot for the monitor, each byte whole. */
+	used = (size_t)snprintf(buf, len, "vectors 0x%02x-0x%02x and 0x%02x-0x%02x, unmasked IRQs:",
+				s->chip[MASTER].vector_base, s->chip[MASTER].vector_base + 7,
+				s->chip[SLAVE].vector_base, s->chip[SLAVE].vector_base + 7);
+	u16 unmasked = (u16)~(s->chip[MASTER].imr | s->chip[SLAVE].imr << 8);
+	for (int irq = 0; irq < 16 && used < len; irq++)
+		if (unmasked & (1u << irq))
+			used += (size_t)snprintf(buf + used, len - used, " %d", irq);
+	if (!unmasked && used < len)
+		snprintf(buf + used, len - used, " none");
 }
 
 /* Power-on state: as the BIOS would leave it is the guest's job; the chips start

@@ -310,27 +310,30 @@ CASES = {"hvmon_screen": case_screen, "hvmon_reconnect": case_reconnect,
          "hvmon_keys": case_keys, "hvmon_plain": case_plain}
 
 
-def run_case(name: str, case) -> CaseResult:
+def run_case(name: str, case, prefix: str = "hvmon-test-") -> CaseResult:
+    """Run one tmux case in a fresh session and scratch directory; a Failure becomes a
+    failed result with the screen it saw."""
     start = time.monotonic()
     t = Tmux(name)
     try:
-        with tempfile.TemporaryDirectory(prefix="hvmon-test-") as work:
+        with tempfile.TemporaryDirectory(prefix=prefix) as work:
             case(t, Path(work))
     except Failure as e:
         detail = [str(e)]
         if e.screen:
             detail += ["screen:"] + ["| " + line for line in e.screen.rstrip("\n").split("\n")]
-        return CaseResult(name, False, detail)
-    except (OSError, subprocess.SubprocessError) as e:
+        return CaseResult(name, False, detail, seconds=time.monotonic() - start)
+    except (OSError, ValueError, subprocess.SubprocessError) as e:
         return CaseResult(name, False, [f"{type(e).__name__}: {e}"])
     finally:
         t.kill()
     return CaseResult(name, True, seconds=time.monotonic() - start)
 
 
-def run_hvmon_tests(only: str | None) -> list[CaseResult]:
-    """Run the hvmon cases whose name matches @only (all when None), reporting each."""
-    names = [n for n in CASES if not only or re.search(only, n)]
+def run_tmux_cases(cases: dict, only: str | None, prefix: str = "hvmon-test-") -> list[CaseResult]:
+    """Run the cases of @cases whose name matches @only (all when None), reporting each;
+    skipped with a message when tmux is missing."""
+    names = [n for n in cases if not only or re.search(only, n)]
     if not names:
         return []
     if shutil.which("tmux") is None:
@@ -339,10 +342,15 @@ def run_hvmon_tests(only: str | None) -> list[CaseResult]:
     if not os.access(HVMON, os.X_OK):
         results = [CaseResult(n, False, [f"{HVMON} is missing (make hvmon)"]) for n in names]
     else:
-        results = [run_case(n, CASES[n]) for n in names]
+        results = [run_case(n, cases[n], prefix) for n in names]
     for r in results:
         print(r.report(), flush=True)
     return results
+
+
+def run_hvmon_tests(only: str | None) -> list[CaseResult]:
+    """The hvmon cases against the stand-in monitor."""
+    return run_tmux_cases(CASES, only)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 """hvtest.py — boot hvlab in an emulator, and run its tests.
 
     hvtest.py run   --scenario NAME [--emu bochs|qemu] [--model M] [--cpus N] [--timeout S]
+                    [--debug [--monitor]]
+    hvtest.py gdb   [--run NAME] [--print] [-- GDB_ARGS...]
     hvtest.py test  [--unit BIN...] [--fuzz BIN... [--fuzz-seconds S]] [--only REGEX]
     hvtest.py unit  BIN...
     hvtest.py fuzz  [--seconds S] BIN...
@@ -28,6 +30,11 @@ targets: fuzz_tests.py):
      SIGKILL after a grace period (Bochs ignores SIGTERM). If this harness itself is
      killed, the kernel kills Bochs (PR_SET_PDEATHSIG).
 
+`run --debug` gives the Bochs machine its debugger ports: COM2 (gdbstub) and COM3
+(monitor) as sockets, relayed by hvlink so that Bochs never waits for a debugger
+(debug_ports.py), and prints where GDB and hvmon connect; with --monitor on a terminal,
+hvmon takes the terminal (live_run.py). `gdb` attaches GDB to the newest live run.
+
 `run --emu qemu` boots the ISO under QEMU/KVM instead (needs nested VT-x on the host; it
 says in words what is missing). The console is QEMU's stdout (-serial stdio), written to
 the same console.log.
@@ -35,8 +42,9 @@ the same console.log.
 `test` runs the host unit-test binaries (cmocka), then the fuzz targets (libFuzzer, all at
 once, --fuzz-seconds each; a crash fails its target and names the reproducer), then every
 integration scenario in tests/harness/scenarios.py, two at a time, then the command tests
-(command_tests.py: `make run`, Ctrl-C), then hvmon in tmux against a stand-in for the
-monitor port (hvmon_tests.py), and prints one line per test case, then as its
+(command_tests.py: `make run`, Ctrl-C, debug ports), then hvmon in tmux against a stand-in
+for the monitor port (hvmon_tests.py) and against the real hypervisor in Bochs
+(hvmon_live_tests.py), then hvlink against a stand-in for Bochs (hvlink_tests.py), and prints one line per test case, then as its
 very last line `N passed, N failed`. `fuzz` runs only the fuzz targets (`make fuzz`).
 
 Exit status of `run`: the hypervisor's exit status N; 124 if the run timed out, 125 if it
@@ -60,6 +68,10 @@ from unit_tests import (CaseResult, run_units)
 from fuzz_tests import run_fuzzers
 from command_tests import run_command_tests
 from hvmon_tests import run_hvmon_tests
+from hvmon_live_tests import run_hvmon_live_tests
+from hvlink_tests import run_hvlink_tests
+from gdb_tests import run_gdb_bench, run_gdb_tests
+import live_run
 
 
 # Integration scenarios
@@ -102,7 +114,8 @@ def machine_for(scenario, iso_dir: Path) -> Machine:
     if scenario.model not in BOCHS_MODELS:
         raise UsageError(f"scenario {scenario.name}: unknown Bochs model {scenario.model!r}")
     return Machine(scenario.name, iso_dir / f"{scenario.iso}.iso", model=scenario.model,
-                   cpus=scenario.cpus, megs=scenario.megs, timeout=scenario.timeout)
+                   cpus=scenario.cpus, megs=scenario.megs, timeout=scenario.timeout,
+                   debug=getattr(scenario, "debug", False))
 
 
 def judge(scenario, nonzero, m: Machine) -> CaseResult:
@@ -193,9 +206,18 @@ def cmd_run(args) -> int:
     def show(line):
         print(line, flush=True)
 
-    m = Machine(f"run-{args.scenario}", iso, emu=args.emu, model=args.model,
-                cpus=args.cpus, megs=args.megs, timeout=args.timeout, on_line=show)
-    if not drive([m], 1):
+    if args.debug and args.emu != "bochs":
+        print("hvtest: debug ports are for Bochs only; running without them", file=sys.stderr)
+    if args.debug and args.emu == "bochs":
+        live = live_run.LiveRun(monitor=args.monitor)
+        m = Machine(f"run-{args.scenario}", iso, model=args.model, cpus=args.cpus,
+                    megs=args.megs, timeout=args.timeout, on_line=live.on_line, debug=True)
+        finished = live.run(m)
+    else:
+        m = Machine(f"run-{args.scenario}", iso, emu=args.emu, model=args.model,
+                    cpus=args.cpus, megs=args.megs, timeout=args.timeout, on_line=show)
+        finished = drive([m], 1)
+    if not finished:
         print(f"hvtest: interrupted; stopped {args.emu}", file=sys.stderr)
         return interrupt_status()
     r = m.result
@@ -228,6 +250,12 @@ def cmd_test(args) -> int:
         results += run_command_tests(args.only)
     if not interrupted():
         results += run_hvmon_tests(args.only)
+    if not interrupted():
+        results += run_hvmon_live_tests(args.only)
+    if not interrupted():
+        results += run_hvlink_tests(args.only)
+    if not interrupted():
+        results += run_gdb_tests(args.only)
     return summary(results)
 
 
@@ -254,12 +282,17 @@ def cmd_bench(args) -> int:
                 for s, m, _ in results
                 for line in m.result.lines
                 for key, value in BENCH_LINE.findall(line)]
+    gdb_cases = []
+    if not interrupted() and (not args.only or re.search(args.only, "gdb")):
+        # GDB round trips through the gdbstub, timed by the harness (gdb_tests.py).
+        gdb_cases, pairs = run_gdb_bench()
+        rows_out += [("gdb", key, value) for key, value in pairs]
     table_text = format_table(("scenario", "key", "value"), rows_out)
     print(table_text)
     BENCH_RESULTS.parent.mkdir(parents=True, exist_ok=True)
     BENCH_RESULTS.write_text(table_text + "\n")
     print(f"written to {BENCH_RESULTS}")
-    return summary([case for _, _, case in results])
+    return summary([case for _, _, case in results] + gdb_cases)
 
 
 def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -290,7 +323,17 @@ def parse_args(argv):
     r.add_argument("--cpus", type=cpu_count, default=1)
     r.add_argument("--megs", type=int, default=512, help="guest RAM in MiB")
     r.add_argument("--timeout", type=float, default=0, help="seconds; 0 = no limit")
+    r.add_argument("--debug", action="store_true",
+                   help="COM2/COM3 as debugger ports, relayed by hvlink (Bochs only)")
+    r.add_argument("--monitor", action="store_true",
+                   help="with --debug on a terminal: hvmon takes the terminal")
     r.set_defaults(func=cmd_run)
+
+    g = sub.add_parser("gdb", help="attach GDB to the newest live `make run`")
+    g.add_argument("--run", metavar="NAME", help="the run directory build/runs/NAME instead")
+    g.add_argument("--print", action="store_true", help="print the GDB command, run nothing")
+    g.add_argument("gdb_args", nargs="*", metavar="GDB_ARGS", help="more arguments for GDB")
+    g.set_defaults(func=live_run.cmd_gdb)
 
     t = sub.add_parser("test", help="unit tests, fuzz targets, then every integration scenario")
     t.add_argument("--unit", nargs="*", default=[], metavar="BIN", help="cmocka binaries")

@@ -3,7 +3,9 @@
 Part of the test harness (tests/harness/hvtest.py explains the whole flow): class
 Machine runs Bochs (or QEMU) for one scenario, tails its COM1 console, reads the
 hypervisor's `hvlab: exit status N` line, and always stops the emulator (SIGINT, then
-SIGKILL); drive() runs several machines, a few at a time. Standard library only.
+SIGKILL); drive() runs several machines, a few at a time. With debug=True, Bochs' COM2
+and COM3 are sockets relayed by hvlink (debug_ports.py), which it also always stops.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import debug_ports
 
 # --------------------------------------------------------------------------------------
 # Paths and constants
@@ -127,6 +131,7 @@ class RunResult:
     lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
     emu: str = "bochs"
+    link_error: str | None = None    # debug runs: hvlink failed, so Bochs could not start
 
     @property
     def console_log(self) -> Path:
@@ -136,6 +141,8 @@ class RunResult:
         """What went wrong with the run itself (not its expected output), or None."""
         if self.interrupted:
             return "interrupted"
+        if self.link_error:
+            return self.link_error
         if self.status is None:
             if self.timed_out:
                 what = f"timed out after {self.seconds:.0f} s with no exit line"
@@ -183,7 +190,8 @@ class Machine:
     """
 
     def __init__(self, name: str, iso: Path, *, emu: str = "bochs", model: str = "tigerlake",
-                 cpus: int = 1, megs: int = 512, timeout: float = 120, on_line=None):
+                 cpus: int = 1, megs: int = 512, timeout: float = 120, on_line=None,
+                 debug: bool = False):
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
             raise UsageError(f"run name {name!r}: use letters, digits, '_', '-', '.'")
         self.name = name
@@ -204,6 +212,14 @@ class Machine:
         self._exit_seen_at: float | None = None
         self.start_error: str | None = None  # why start() failed, when driven by drive()
         self.done = False
+        # Debug ports (Bochs only): COM2 and COM3 relayed by hvlink; GDB and hvmon connect
+        # to gdb_port and monitor_port (hvlink's, on 127.0.0.1), known once start() returns.
+        self.debug = debug and emu == "bochs"
+        self.gdb_port: int | None = None
+        self.monitor_port: int | None = None
+        self._bochs_ports: list[int] = []
+        self._port_locks: list = []
+        self._link: debug_ports.Link | None = None
 
     # ---- starting ----------------------------------------------------------------
 
@@ -236,6 +252,29 @@ class Machine:
             stdout.close()
             if stderr is not subprocess.STDOUT:
                 stderr.close()
+        if self.debug:
+            self._start_link()
+
+    def _start_link(self):
+        """Right after Bochs (which now waits in accept() on COM2): start hvlink, learn its
+        ports, write build/runs/NAME/debug_ports. If hvlink cannot start, the run ends."""
+        self._link = debug_ports.Link(self.run_dir, self._bochs_ports, preexec_fn=_child_setup)
+        try:
+            self._link.start()
+        except debug_ports.LinkError as e:
+            self.result.link_error = str(e)
+            self._finish()
+            raise UsageError(f"debug ports: {e}")
+        self.gdb_port = self._link.listen_ports[self._bochs_ports[0]]
+        self.monitor_port = self._link.listen_ports[self._bochs_ports[1]]
+        debug_ports.write_ports_file(self.run_dir, self.gdb_port, self.monitor_port,
+                                     self._bochs_ports, self.iso.stem)
+
+    def wait_debug_ready(self, timeout: float) -> bool:
+        """Wait (timeout seconds at most) until hvlink has connected both Bochs ports, so
+        that Bochs runs and a client on gdb_port/monitor_port reaches the hypervisor.
+        False if that did not happen in time (or this run has no debug ports)."""
+        return self._link is not None and self._link.wait_ready(timeout)
 
     def _claim_run_dir(self):
         """Lock build/runs/NAME.lock so that two harnesses running at once (say, two
@@ -266,6 +305,13 @@ class Machine:
             "COM3": "enabled=0",
             "LOG": str(self.run_dir / "bochs.log"),
         }
+        if self.debug:
+            try:
+                self._bochs_ports, self._port_locks = debug_ports.choose_bochs_ports(2)
+            except debug_ports.LinkError as e:
+                raise UsageError(f"debug ports: {e}")
+            values["COM2"] = debug_ports.bochs_com_value(self._bochs_ports[0])
+            values["COM3"] = debug_ports.bochs_com_value(self._bochs_ports[1])
         rc = self.run_dir / "bochsrc"
         rc.write_text(fill_template(BOCHSRC_TEMPLATE.read_text(), values))
         cmds = self.run_dir / "bochs.cmds"
@@ -291,6 +337,9 @@ class Machine:
         grace = POWER_OFF_GRACE if self.emu == "bochs" else 2.0
         if _exited_unreaped(self._proc.pid, 0):
             self._finish()                   # the emulator ended by itself
+        elif self._link and self._link.failure():
+            self.result.link_error = self._link.failure()
+            self._finish()                   # Bochs would wait for COM2 forever
         elif self._exit_seen_at is not None:
             if now - self._exit_seen_at > grace:
                 self._finish()               # printed its status but never powered off
@@ -341,6 +390,10 @@ class Machine:
             self._partial = b""
         if self._console:
             self._console.close()
+        if self._link:
+            self._link.stop()                # after Bochs: hvlink then ends by itself
+        for lock in self._port_locks:
+            lock.close()                     # Bochs' ports may go to another run now
         if self._lock:
             self._lock.close()               # releases the run directory
         self.result.seconds = time.monotonic() - self._started

@@ -37,6 +37,17 @@ int debug_port_getc(struct debug_port *dp);
 /** Send @p len bytes, waiting for room in the transmitter (a few microseconds per byte). */
 void debug_port_write(struct debug_port *dp, const void *buf, size_t len);
 
+/** Transmit FIFO depth of a 16550 (PC16550D datasheet: 16-byte FIFOs in FIFO mode). */
+#define DEBUG_PORT_FIFO 16
+
+/**
+ * Send as many of @p len bytes as the transmitter takes now, without waiting: up to
+ * DEBUG_PORT_FIFO bytes when its FIFO is empty (LSR.THRE), none otherwise. Returns how
+ * many were sent. For services that must not hold CPU 0 while a long reply leaves at
+ * the line's speed (115200 baud: about 11 bytes per millisecond).
+ */
+size_t debug_port_write_nowait(struct debug_port *dp, const void *buf, size_t len);
+
 /** One debugger service: polled on CPU 0. */
 struct debug_service {
 	const char *name;

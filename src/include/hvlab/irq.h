@@ -66,6 +66,14 @@ void vioapic_set_irq(struct partition *p, u32 pin, bool level);
 /** A local APIC signalled EOI for level-triggered @p vector: clear Remote IRR, re-deliver if still asserted. */
 void vioapic_eoi(struct partition *p, u8 vector);
 
+/** For the monitor (`info irq`): pin @p pin of @p p's virtual IOAPIC in words ("vector
+ *  0x30 fixed, edge, to APIC ID 0") into @p buf; false, with nothing written, when the pin
+ *  is masked or does not exist. */
+bool vioapic_pin_text(const struct partition *p, u32 pin, char *buf, size_t len);
+
+/** For the monitor: @p p's virtual 8259 pair in words (vector ranges, unmasked IRQs). */
+void vpic_text(const struct partition *p, char *buf, size_t len);
+
 /** The guest programmed pin @p pin of its IOAPIC with redirection entry @p rte (the
  *  IOAPIC model calls this, outside its lock): mirrored to hardware for a dedicated device
  *  of a partition with interception off (src/arch/x86/direct_irq.c). */

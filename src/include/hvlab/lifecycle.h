@@ -44,6 +44,7 @@ struct partition_lifecycle {
 	bool no_reset;         /**< a reset failed: the next fault ends the partition */
 	bool destroyed;        /**< partition_destroy() is done: nothing of it is left */
 	volatile u32 parked;   /**< bit i: vCPU i is off its CPU (VMCS cleared, MSRs saved) */
+	volatile u32 borrowed; /**< bit i: another CPU has vCPU i's VMCS loaded (arch_vcpu_with_vmcs) */
 	u32 auto_resets;       /**< resets done because of on_fault = reset */
 };
 
@@ -87,7 +88,8 @@ bool lifecycle_reset_on_fault(struct partition *p, char *reason, size_t len);
 /**
  * The scheduler, on @p v's own CPU, before anything else it does for a partition that
  * has not ended: false when @p v must not run now (paused, or stopping for a request,
- * which this call then carries on with).
+ * which this call then carries on with). A debugger's single step lets one vCPU of a
+ * paused partition run (debug.h, debug_vcpu_may_step()).
  */
 bool lifecycle_vcpu_may_run(struct vcpu *v);
 

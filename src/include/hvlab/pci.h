@@ -60,6 +60,14 @@ struct pci_function_ops {
 int pci_register_function(struct partition *p, u8 bus, u8 dev, u8 fn,
 			  const struct pci_function_ops *ops, void *state);
 
+/**
+ * For the monitor (`info pci`): function @p index (0, 1, ... in the order they were put
+ * on the bus) of @p p's bus: its address in @p bdf and the first 16 bytes of its
+ * configuration space (IDs, command, status, class, header type) in @p hdr. False past
+ * the last function.
+ */
+bool pci_function_header(const struct partition *p, u32 index, u16 *bdf, u8 hdr[16]);
+
 /** A configuration space backed by memory: what the guest may change is in wmask. */
 struct pci_config_space {
 	u8 data[PCI_CONFIG_SIZE];

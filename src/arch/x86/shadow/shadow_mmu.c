@@ -433,6 +433,20 @@ enum shadow_pf_result shadow_mmu_unprotect(struct vcpu *v, const struct shadow_g
 	return shadow_mmu_page_fault(v, gs, la, pfec, &out) == SPF_STOP ? SPF_STOP : SPF_RETRY;
 }
 
+void shadow_mmu_host_wrote(const struct partition *p, u64 gpa, size_t len)
+{
+	struct shadow_mmu *m = mmu_of(p);
+
+	while (m && len) { /* page by page: shadow_frame_written() takes one frame */
+		size_t chunk = PAGE_SIZE - (gpa & 0xfff);
+		if (chunk > len)
+			chunk = len;
+		shadow_frame_written(m, gpa, (unsigned)chunk);
+		gpa += chunk;
+		len -= chunk;
+	}
+}
+
 /* ---- Looking at it ---------------------------------------------------------------------- */
 
 const struct shadow_stats *shadow_mmu_stats(const struct partition *p, const struct shadow_cache_stats **cache)

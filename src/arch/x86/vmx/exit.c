@@ -20,6 +20,7 @@
 #include <hvlab/vtimer.h>
 #include <hvlab/selftest.h>
 #include <hvlab/lifecycle.h>
+#include <hvlab/debug.h>
 
 extern const struct exit_handler __exit_handlers_start[], __exit_handlers_end[];
 extern const struct exit_handler __exception_handlers_start[], __exception_handlers_end[];
@@ -180,6 +181,17 @@ static void set_preemption_deadline(struct vcpu *v, u64 deadline)
 	}
 }
 
+/* The debugger's work before a VM entry (debug_vmx.c): one comparison for a vCPU no
+ * debugger touches. False: do not enter, the vCPU's single step just ended. */
+static inline bool debug_before_entry(struct vcpu *v)
+{
+	const struct debug_hot *h = &debug_hot[v->part->id];
+
+	if (h->gen == v->arch.dbg.applied_gen && !v->arch.dbg.active && !(h->stepping & BIT(v->id)))
+		return true;
+	return vmx_debug_entry_slow(v);
+}
+
 /* Enter and exit the guest until the vCPU must give up its CPU: it halted, received an
  * INIT, its partition has a lifecycle request, or @deadline passed (RUN_YIELD); or its
  * partition ended (RUN_ENDED). */
@@ -196,10 +208,14 @@ static enum vcpu_run_result run_until_yield(struct vcpu *v, u64 deadline)
 		u64 next = vtimers_next_deadline(p, cpu);
 		set_preemption_deadline(v, !next || (deadline && deadline < next) ? deadline : next);
 
+		if (!debug_before_entry(v))
+			return RUN_YIELD; /* its single step is done (src/debug/debug_core.c) */
 		if (v->arch.xcr0 != 1)
 			switch_xcr0(v->arch.xcr0);
 		write_cr2(v->arch.cr2); /* VMX leaves CR2 alone; other vCPUs run on this CPU too */
 		int err = vmx_enter(&v->arch.regs, v->arch.launched);
+		if (v->arch.dbg.drs_loaded)
+			vmx_debug_exit_slow(v); /* the CPU's own DR0-DR3 back */
 		v->arch.cr2 = read_cr2();
 		if (v->arch.xcr0 != 1)
 			switch_xcr0(1);
@@ -293,7 +309,11 @@ static enum exit_action handle_exception_nmi(struct vcpu *v, struct vmexit *e)
 
 	if ((info & 0x7ff) == (INTR_TYPE_NMI | EXC_NMI))
 		return EXIT_RESUME;
-	if ((info & 0x700) == INTR_TYPE_HW_EXCEPTION && exception_handler_for[info & 0x1f])
+	/* Hardware exceptions, and INT3 (a software exception, type 6) and INT1 (type 5) for
+	 * the debugger (SDM Vol. 3C §25.9.2, Table 25-19). */
+	u32 type = info & 0x700;
+	if ((type == INTR_TYPE_HW_EXCEPTION || type == INTR_TYPE_SW_EXCEPTION || type == (5 << 8)) &&
+	    exception_handler_for[info & 0x1f])
 		return exception_handler_for[info & 0x1f](v, e);
 	partition_fault(v->part, "unexpected exception exit (interruption info 0x%x) at RIP 0x%lx", info, e->rip);
 	return EXIT_STOP;

@@ -90,7 +90,12 @@ size_t guest_read_phys(const struct partition *p, u64 gpa, void *buf, size_t len
 
 size_t guest_write_phys(const struct partition *p, u64 gpa, const void *buf, size_t len)
 {
-	return copy_phys(p, gpa, (void *)buf, len, true);
+	size_t done = copy_phys(p, gpa, (void *)buf, len, true);
+
+	/* A write the guest did not make (a debugger's poke or breakpoint) may land in one
+	 * of its page tables: shadows derived from it must go as for a guest store. */
+	shadow_mmu_host_wrote(p, gpa, done);
+	return done;
 }
 
 size_t guest_read_virt(struct vcpu *v, u64 gva, void *buf, size_t len)

@@ -16,6 +16,7 @@
 #include <hvlab/guest_abi.h>
 #include <hvlab/memory.h>
 #include <hvlab/lib.h>
+#include <hvlab/irq.h>
 
 void arch_vcpu_park(struct vcpu *v)
 {
@@ -70,21 +71,34 @@ int arch_vcpu_with_vmcs(struct vcpu *v, int (*fn)(struct vcpu *v, void *ctx), vo
 {
 	struct cpu *c = this_cpu();
 	struct vcpu *mine = c->current;
+	struct partition *p = v->part;
+	u32 bit = BIT(v->id);
 	u8 ok;
 
 	/* A parked vCPU's VMCS is clear (VMCLEAR on its CPU), so any CPU may load it
-	 * (SDM Vol. 3C §25.11.1); a running one's lives inside its CPU. */
-	if (!(v->part->lc.parked & BIT(v->id)) || !v->arch.vmcs_pa || v->arch.reinit || mine == v)
+	 * (SDM Vol. 3C §25.11.1); a running one's lives inside its CPU. Marking it borrowed
+	 * under the partition lock keeps its own CPU from taking it back meanwhile
+	 * (lifecycle_vcpu_may_run()), should the partition be resumed now. */
+	spin_lock(&p->lock);
+	bool usable = (p->lc.parked & bit) && !(p->lc.borrowed & bit) && v->arch.vmcs_pa && !v->arch.reinit &&
+		      mine != v;
+	if (usable)
+		p->lc.borrowed |= bit;
+	spin_unlock(&p->lock);
+	if (!usable)
 		return -1;
 	__asm__ volatile("vmptrld %1; seta %0" : "=qm"(ok) : "m"(v->arch.vmcs_pa) : "cc", "memory");
-	if (!ok)
-		return -1;
-	int result = fn(v, ctx);
+	int result = ok ? fn(v, ctx) : -1;
 	/* Write it back and make it clear again for its own CPU (which VMLAUNCHes it, as
 	 * after any park), then make this CPU's own vCPU current again, launch state intact. */
-	__asm__ volatile("vmclear %0" : : "m"(v->arch.vmcs_pa) : "cc", "memory");
+	if (ok)
+		__asm__ volatile("vmclear %0" : : "m"(v->arch.vmcs_pa) : "cc", "memory");
 	v->arch.launched = false;
 	if (mine)
 		__asm__ volatile("vmptrld %0" : : "m"(mine->arch.vmcs_pa) : "cc", "memory");
+	spin_lock(&p->lock);
+	p->lc.borrowed &= ~bit;
+	spin_unlock(&p->lock);
+	vcpu_kick(v); /* its CPU may have found it borrowed and gone idle */
 	return result;
 }

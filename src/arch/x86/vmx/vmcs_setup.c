@@ -340,6 +340,8 @@ int vmx_vcpu_init(struct vcpu *v)
 	c->current = v;
 	v->arch.launched = false;
 	v->arch.xcr0 = 1; /* x87 only, the power-on value */
+	/* A fresh VMCS has none of a debugger's settings: they are applied again at entry. */
+	memset(&v->arch.dbg, 0, sizeof(v->arch.dbg));
 
 	if (setup_controls(v) < 0)
 		return -1;

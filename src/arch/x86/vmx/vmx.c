@@ -30,9 +30,11 @@ static const struct {
 	  CPU2_UNRESTRICTED_GUEST },
 	/* Without the EFER controls (Core 2) EFER is switched through the MSR-load areas
 	 * instead (vmcs_setup.c: vmx_set_guest_efer()). */
+	/* The debug controls keep DR7 in the VMCS, for the debugger's hardware breakpoints
+	 * (debug_vmx.c); without them GDB gets no hardware breakpoints or watchpoints. */
 	{ VMX_CTL_EXIT, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT,
-	  EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT },
-	{ VMX_CTL_ENTRY, ENTRY_IA32E_MODE_GUEST, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT },
+	  EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CTLS },
+	{ VMX_CTL_ENTRY, ENTRY_IA32E_MODE_GUEST, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CTLS },
 };
 
 static u64 read_msr_cb(u32 msr)

@@ -124,6 +124,13 @@ int shadow_mmu_emulated_store(struct vcpu *v, u64 gpa, unsigned size, u64 value)
 enum shadow_pf_result shadow_mmu_unprotect(struct vcpu *v, const struct shadow_guest_state *gs,
 					   u64 la, u32 pfec, u64 gpa, u64 rip);
 
+/**
+ * The hypervisor wrote @p len bytes of @p p's memory at guest-physical @p gpa behind the
+ * guest's back (debugger, monitor): drop the shadow entries derived from page-table
+ * entries there. Nothing to do under EPT.
+ */
+void shadow_mmu_host_wrote(const struct partition *p, u64 gpa, size_t len);
+
 /** The counters of @p p's shadow MMU, and of its cache (NULL when @p p uses EPT). */
 const struct shadow_stats *shadow_mmu_stats(const struct partition *p, const struct shadow_cache_stats **cache);
 

@@ -10,6 +10,7 @@
 #include <arch/regs.h>
 #include <hvlab/boot_state.h>
 #include <arch/vlapic.h>
+#include <arch/debug_vmx.h>
 
 /**
  * Guest registers VMX does not keep in the VMCS, saved by vmentry.S on every exit.
@@ -45,6 +46,7 @@ struct arch_vcpu {
 	u64 guest_cr3;            /**< shadow paging: the CR3 the guest loaded (the CPU runs a shadow root) */
 	bool guest_lme;           /**< shadow paging: EFER.LME as the guest wrote it (exit_shadow.c) */
 	u64 msr_area_pa;          /**< without the EFER VMX controls: VM-entry/exit MSR-load areas (EFER) */
+	struct vmx_debug_vcpu dbg; /**< the debugger's state of this vCPU (debug_vmx.c) */
 };
 
 /** VMX state of one partition. */
