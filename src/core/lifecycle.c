@@ -164,7 +164,7 @@ static void try_complete(struct partition *p)
 	u8 op = LC_NONE;
 
 	spin_lock(&p->lock);
-	if (p->lc.request != LC_NONE && !p->lc.completing &&
+	if (p->lc.request != LC_NONE && !p->lc.completing && !p->lc.borrowed &&
 	    (p->lc.parked & all_vcpus(p)) == all_vcpus(p)) {
 		p->lc.completing = true;
 		op = p->lc.request;
@@ -297,6 +297,11 @@ bool lifecycle_reset_on_fault(struct partition *p, char *reason, size_t len)
 	printk("hvlab: partition %s stopped: %s\n", p->name, reason);
 	kick_all(p); /* the faulting vCPU itself stops when its exit handler returns */
 	return true;
+}
+
+void lifecycle_borrow_done(struct partition *p)
+{
+	try_complete(p); /* a request that waited for the borrowed VMCS to come back */
 }
 
 bool lifecycle_vcpu_may_run(struct vcpu *v)

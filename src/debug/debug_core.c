@@ -319,15 +319,21 @@ bool debug_hw_snapshot(struct partition *p, struct debug_hwbp *hw)
 	return attached;
 }
 
+/* The debugger reaches the partition's RAM only: never a device page mapped through
+ * (a host LAPIC under interception = off), nor the read-only resource page. */
+static bool is_ram(const struct partition *p, u64 gpa)
+{
+	return gpa >= p->ram_base && gpa - p->ram_base < p->mem_size;
+}
+
 /* Guest-physical address of @p addr: itself in phys mode, else through vCPU @p vcpu. */
 static bool to_gpa(struct partition *p, u32 vcpu, u64 addr, bool phys, u64 *gpa)
 {
-	if (phys) {
-		u64 hpa;
+	if (phys)
 		*gpa = addr;
-		return gpa_to_hpa(p, addr, &hpa);
-	}
-	return vcpu < p->nvcpus && arch_debug_translate(&p->vcpu[vcpu], addr, gpa);
+	else if (vcpu >= p->nvcpus || !arch_debug_translate(&p->vcpu[vcpu], addr, gpa))
+		return false;
+	return is_ram(p, *gpa);
 }
 
 static int insert_sw(struct partition *p, struct debug_part *d, u64 addr, u64 gpa, const char **why)
@@ -438,6 +444,11 @@ static size_t access(struct partition *p, u32 vcpu, u64 addr, u8 *buf, size_t le
 {
 	struct debug_part *d = dp_of(p);
 	size_t done = 0;
+
+	/* An ended or destroyed partition's memory may already be someone else's. A write
+	 * while vCPUs run could race the shadow MMU, which only their own CPU may touch. */
+	if (partition_ended(p) || p->lc.destroyed || (write && !debug_stopped(p)))
+		return 0;
 
 	while (done < len) {
 		u64 gpa, at = addr + done;

@@ -71,6 +71,10 @@ int partition_reset(struct partition *p, const char **why);
  */
 int partition_destroy(struct partition *p, const char **why);
 
+/** A VMCS of @p p borrowed by another CPU (arch_vcpu_with_vmcs) is back: carry out a
+ *  request that waited for it. */
+void lifecycle_borrow_done(struct partition *p);
+
 /** Where @p p is in its life (enum lc_state). */
 int partition_lifecycle_state(const struct partition *p);
 

@@ -76,7 +76,7 @@ struct shadow_mmu {
 	u8 pending_mode, pending_levels;
 	u64 last_fault_la;          /* no-progress guard (shadow_mmu.c) */
 	u32 fault_repeats;
-	u64 unprotect_rip;
+	u64 unprotect_rip, unprotect_frame;
 	u32 unprotect_repeats;
 	struct shadow_stats stats;
 };

@@ -240,10 +240,13 @@ int shadow_mmu_load(struct vcpu *v, const struct shadow_guest_state *gs, u64 *ro
 	u64 key = shadow_cache_key(cr3, cpu.mode, role_of(&cpu));
 
 	if (cpu.mode == GUEST_PAGING_PAE) {
-		/* MOV to CR3 in PAE mode loads the four PDPTEs (SDM Vol. 3A §5.4.1). */
-		int err = guest_walk_load_pdptes(&cpu, &ops, m->pdpte);
+		/* MOV to CR3 in PAE mode loads the four PDPTEs (SDM Vol. 3A §5.4.1); a load that
+		 * faults changes nothing. */
+		u64 pdpte[4];
+		int err = guest_walk_load_pdptes(&cpu, &ops, pdpte);
 		if (err < 0)
 			return err;
+		memcpy(m->pdpte, pdpte, sizeof(pdpte));
 	}
 	m->pending_mode = cpu.mode;
 	m->pending_levels = cpu.mode == GUEST_PAGING_4LEVEL ? 4 : 3;
@@ -377,9 +380,12 @@ enum shadow_pf_result shadow_mmu_page_fault(struct vcpu *v, const struct shadow_
 
 	u64 leaf = make_leaf(m, &cpu, &w, access, phys.hpa, (phys.perms & EPT_W) && !is_table);
 	while (shadow_map_leaf(m, &m->root[m->active], la & LA_MASK, leaf) < 0) {
+		u64 before = m->pool_used;
 		reclaim(m);
-		if (m->active < 0) /* cannot happen: reclaim() never drops the active root */
+		if (m->pool_used >= before) { /* nothing to give back: the host is out of frames */
+			partition_fault(v->part, "shadow paging: the host is out of memory for shadow tables");
 			return SPF_STOP;
+		}
 	}
 	if (leaf & SPTE_RW)
 		shadow_track_writable(m, m->active, w.gpa, la);
@@ -419,13 +425,14 @@ enum shadow_pf_result shadow_mmu_unprotect(struct vcpu *v, const struct shadow_g
 	/* The instruction runs natively once the frame is no table any more; if it needs the
 	 * frame as a table itself (its code or stack is mapped through it), it never gets
 	 * there: after a few rounds, say so instead of looping. */
-	if (rip == m->unprotect_rip && ++m->unprotect_repeats > 4) {
+	u64 frame = gpa & ~0xfffULL;
+	if (rip == m->unprotect_rip && frame == m->unprotect_frame && ++m->unprotect_repeats > 4) {
 		partition_fault(v->part, "shadow paging: the instruction at RIP 0x%lx writes page table "
 				"0x%lx, which it also runs through, and it cannot be emulated", rip, gpa);
 		return SPF_STOP;
 	}
-	if (rip != m->unprotect_rip)
-		m->unprotect_rip = rip, m->unprotect_repeats = 0;
+	if (rip != m->unprotect_rip || frame != m->unprotect_frame)
+		m->unprotect_rip = rip, m->unprotect_frame = frame, m->unprotect_repeats = 0;
 	m->stats.unprotects++;
 	shadow_frame_untrack(m, gpa);
 	/* The write faults once more and now fills a writable leaf (or finds the frame is a

@@ -244,7 +244,7 @@ int ept_unmap(struct ept *e, u64 gpa, u64 size)
 bool ept_translate(const struct ept *e, u64 gpa, struct ept_walk *w)
 {
 	memset(w, 0, sizeof(*w));
-	if (gpa >= EPT_GPA_LIMIT)
+	if (gpa >= EPT_GPA_LIMIT || !e->root) /* no hierarchy: destroyed, or never built */
 		return false;
 
 	const u64 *table = e->root;

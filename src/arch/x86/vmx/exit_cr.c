@@ -71,11 +71,20 @@ static bool guest_write_cr0(struct vcpu *v, u64 value)
 		return false; /* leaving long mode is not supported: #GP, said in docs/design/shadow-paging.md */
 	if (vcpu_shadow_paging(v) && !shadow_enter_long_mode(v, old, value))
 		return false;
+	u64 old_real = vmread(GUEST_CR0), old_efer = vmx_guest_efer(v);
+	u64 old_entry = vmread(VM_ENTRY_CONTROLS);
 	vmwrite(CR0_READ_SHADOW, value);
 	vmwrite(GUEST_CR0, vcpu_real_cr0(v, value));
 	if ((old ^ value) & (CR0_PG | CR0_WP)) {
 		vmwrite(GUEST_CR4, vcpu_real_cr4(v, vmread(CR4_READ_SHADOW))); /* SMEP/SMAP follow PG */
-		return paging_changed(v);
+		if (!paging_changed(v)) { /* #GP: the MOV did not happen */
+			vmwrite(CR0_READ_SHADOW, old);
+			vmwrite(GUEST_CR0, old_real);
+			vmwrite(GUEST_CR4, vcpu_real_cr4(v, vmread(CR4_READ_SHADOW)));
+			vmx_set_guest_efer(v, old_efer);
+			vmwrite(VM_ENTRY_CONTROLS, old_entry);
+			return false;
+		}
 	}
 	return true;
 }
@@ -97,8 +106,11 @@ static bool guest_write_cr4(struct vcpu *v, u64 value)
 	u64 old = vmread(CR4_READ_SHADOW);
 	vmwrite(CR4_READ_SHADOW, value);
 	vmwrite(GUEST_CR4, vcpu_real_cr4(v, value));
-	if ((old ^ value) & (CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP))
-		return paging_changed(v);
+	if ((old ^ value) & (CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP) && !paging_changed(v)) {
+		vmwrite(CR4_READ_SHADOW, old); /* #GP: the MOV did not happen */
+		vmwrite(GUEST_CR4, vcpu_real_cr4(v, old));
+		return false;
+	}
 	return true;
 }
 

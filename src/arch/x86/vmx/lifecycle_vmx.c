@@ -17,6 +17,7 @@
 #include <hvlab/memory.h>
 #include <hvlab/lib.h>
 #include <hvlab/irq.h>
+#include <hvlab/lifecycle.h>
 
 void arch_vcpu_park(struct vcpu *v)
 {
@@ -99,6 +100,7 @@ int arch_vcpu_with_vmcs(struct vcpu *v, int (*fn)(struct vcpu *v, void *ctx), vo
 	spin_lock(&p->lock);
 	p->lc.borrowed &= ~bit;
 	spin_unlock(&p->lock);
+	lifecycle_borrow_done(p); /* a reset or destroy may have waited for it */
 	vcpu_kick(v); /* its CPU may have found it borrowed and gone idle */
 	return result;
 }
