@@ -274,7 +274,9 @@ void debug_step_done(struct vcpu *v)
 		debug_hot[p->id].stepping &= ~(1u << v->id);
 		if (!debug_hot[p->id].stepping) {
 			lower_lifted(p, d);
-			resume = d->then_continue && d->stop.reason == DEBUG_STOP_NONE;
+			/* Continue as asked, or because the debugger detached while the step was on
+			 * its way: nobody is left to resume the partition otherwise. */
+			resume = (d->then_continue && d->stop.reason == DEBUG_STOP_NONE) || !d->attached;
 			if (!d->then_continue && d->stop.reason == DEBUG_STOP_NONE)
 				d->stop = (struct debug_stop){ DEBUG_STOP_STEP, v->id, 0 };
 			d->then_continue = false;
