@@ -43,4 +43,28 @@ void usermode_init(void);
  */
 int user_call(const char *fn, u64 a0, u64 a1, u64 *result, struct fault_info *fi);
 
+/** Read the u64 at @p va from ring 3; the vector of a fault, or -1 with *@p value set. */
+static inline int user_read(u64 va, u64 *value, struct fault_info *fi)
+{
+	return user_call(user_read64, va, 0, value, fi);
+}
+
+/** Write @p value to the u64 at @p va from ring 3; the vector of a fault, or -1. */
+static inline int user_write(u64 va, u64 value, struct fault_info *fi)
+{
+	return user_call(user_write64, va, value, NULL, fi);
+}
+
+/** The access raised #PF at @p va with error code @p err (SDM Vol. 3A §5.7, Figure 5-12). */
+#define CHECK_PF(vec, fi, va, err)              \
+	do {                                    \
+		CHECK_EQ(vec, EXC_PF);          \
+		CHECK_EQ((fi).error_code, err); \
+		CHECK_EQ((fi).cr2, va);         \
+	} while (0)
+
+/** The access completed (guest_try() and user_call() return -1). */
+#define CHECK_NO_FAULT(vec, fi) \
+	CHECK((vec) < 0, "#%d err=0x%lx cr2=0x%lx", vec, (fi).error_code, (fi).cr2)
+
 #endif

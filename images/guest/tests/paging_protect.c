@@ -100,26 +100,6 @@ static int try_call(u64 va, u64 *result, struct fault_info *fi)
 	return vec;
 }
 
-static int user_read(u64 va, u64 *value, struct fault_info *fi)
-{
-	return user_call(user_read64, va, 0, value, fi);
-}
-
-static int user_write(u64 va, u64 value, struct fault_info *fi)
-{
-	return user_call(user_write64, va, value, NULL, fi);
-}
-
-#define CHECK_PF(vec, fi, va, err)              \
-	do {                                    \
-		CHECK_EQ(vec, EXC_PF);          \
-		CHECK_EQ((fi).error_code, err); \
-		CHECK_EQ((fi).cr2, va);         \
-	} while (0)
-
-#define CHECK_NO_FAULT(vec, fi) \
-	CHECK((vec) < 0, "#%d err=0x%lx cr2=0x%lx", vec, (fi).error_code, (fi).cr2)
-
 /* Control-register bits on or off; each test leaves CR0 and CR4 as it found them. */
 static void cr4_set(u64 bits, bool on) { write_cr4(on ? read_cr4() | bits : read_cr4() & ~bits); }
 static void set_wp(bool on) { write_cr0(on ? read_cr0() | CR0_WP : read_cr0() & ~(u64)CR0_WP); }

@@ -114,29 +114,6 @@ static int try_call(u64 va, u64 *result, struct fault_info *fi)
 	return vec;
 }
 
-/* The same accesses from ring 3 (usermode.h). */
-static int user_read(u64 va, u64 *value, struct fault_info *fi)
-{
-	return user_call(user_read64, va, 0, value, fi);
-}
-
-static int user_write(u64 va, u64 value, struct fault_info *fi)
-{
-	return user_call(user_write64, va, value, NULL, fi);
-}
-
-/* The access raised #PF at @va with error code @err (SDM Vol. 3A §5.7, Figure 5-12). */
-#define CHECK_PF(vec, fi, va, err)                  \
-	do {                                        \
-		CHECK_EQ(vec, EXC_PF);              \
-		CHECK_EQ((fi).error_code, err);     \
-		CHECK_EQ((fi).cr2, va);             \
-	} while (0)
-
-/* The access completed (guest_try() returns -1). */
-#define CHECK_NO_FAULT(vec, fi) \
-	CHECK((vec) < 0, "#%d err=0x%lx cr2=0x%lx", vec, (fi).error_code, (fi).cr2)
-
 static void set_wp(bool on)
 {
 	write_cr0(on ? read_cr0() | CR0_WP : read_cr0() & ~(u64)CR0_WP);
